@@ -1,0 +1,253 @@
+"""Parse a General Assembly resolution (French or English plain text) into typed units."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from resolution_qa.errors import InputFileError
+
+from .units import Document, Lang, Unit
+
+#: Bumped whenever parsing changes what is indexed; the index records it and rebuilds on change.
+PARSER_VERSION = "1"
+
+BUNDLED_PATH = Path(__file__).parent / "data" / "A_RES_75_158.fr.txt"
+
+_SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_SUP_TO_INT = str.maketrans(_SUPERSCRIPT, "0123456789")
+
+# "L'Assemblée générale," / "The General Assembly," opens the body of every GA resolution.
+_OPENING = re.compile(r"^\s*(L[’']Assemblée générale|The General Assembly)\s*,?\s*$", re.IGNORECASE)
+_FOOTNOTE_LINE = re.compile(rf"^\s*([{_SUPERSCRIPT}]+)\s+(.*)$", re.DOTALL)
+_OPERATIVE = re.compile(r"^\s*(\d{1,3})\.\s+(.*)$", re.DOTALL)
+# Sub-items of a paragraph ("a) ...", "(b) ...", "(iv) ...") belong to the paragraph above them.
+_SUBITEM = re.compile(r"^\s*\(?([a-z]|[ivx]{1,5})\)\s")
+_MARKER = re.compile(rf"(?<=\S)([{_SUPERSCRIPT}]{{1,2}})")
+_LEADING_ITALIC = re.compile(r"^\s*\*([^*]+)\*")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_CARET_SUP = re.compile(r"\^\{([^}]*)\}|\^([A-Za-zÀ-ÿ]+)\^?")
+_SYMBOL = re.compile(r"^\s*(\d{2,3})/(\d{1,4})\.\s+(.+?)\s*$")
+_CLOSING = re.compile(r"(séance plénière|plenary meeting)", re.IGNORECASE)
+_LOCATOR = re.compile(r",\s*(vol\.|p\.|pp\.|chap\.|sect\.|n°|No\.|para\.|par\.|annex|annexe)", re.IGNORECASE)
+_IBID = re.compile(r"^\s*\*?Ibid\.?\*?\.?\s*(.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def clean(text: str) -> str:
+    """Remove conversion markup and footnote markers; keep the words."""
+    text = _LINK.sub(r"\1", text)
+    text = _CARET_SUP.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
+    text = _MARKER.sub("", text)
+    text = text.replace("*", "")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _markers(text: str) -> list[str]:
+    seen: list[str] = []
+    for m in _MARKER.finditer(_LINK.sub(r"\1", text)):
+        fid = f"fn{int(m.group(1).translate(_SUP_TO_INT))}"
+        if fid not in seen:
+            seen.append(fid)
+    return seen
+
+
+def _blocks(text: str) -> list[str]:
+    """Paragraph blocks: runs of non-blank lines joined by a space."""
+    blocks, current = [], []
+    for line in text.splitlines():
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            blocks.append(" ".join(current))
+            current = []
+    if current:
+        blocks.append(" ".join(current))
+    return blocks
+
+
+def _starts_lower(block: str) -> bool:
+    for ch in block.lstrip("*«“\"'( "):
+        if ch.isalpha():
+            return ch.islower()
+        if ch.isdigit():
+            return False
+    return False
+
+
+@dataclass
+class _Draft:
+    kind: str
+    number: int | None
+    pieces: list[str] = field(default_factory=list)
+
+    @property
+    def joined(self) -> str:
+        return " ".join(self.pieces)
+
+
+def _detect_lang(header: str, opening: str) -> Lang:
+    return "en" if opening.lower().startswith("the general assembly") else "fr"
+
+
+def _resolve_sources(footnotes: list[tuple[int, str]]) -> dict[int, str]:
+    """Full reference of each footnote; "Ibid., vol. 2237" takes the work named by the footnote before it."""
+    sources: dict[int, str] = {}
+    previous: str | None = None
+    for number, raw in footnotes:
+        text = clean(raw)
+        m = _IBID.match(raw.replace("*Ibid.*", "Ibid."))
+        if m and previous is not None:
+            rest = clean(m.group(1)).lstrip(",;. ")
+            if rest:
+                loc = _LOCATOR.search(previous)
+                work = previous[: loc.start()] if loc else previous.rstrip(".")
+                source = f"{work}, {rest}"
+            else:
+                source = previous
+        else:
+            source = text
+        sources[number] = source
+        previous = source
+    return sources
+
+
+def parse_text(text: str, *, name: str = "<text>") -> Document:
+    """Parse resolution text. Raises InputFileError when no paragraph can be recognised."""
+    blocks = _blocks(text)
+    opening_at = next((i for i, b in enumerate(blocks) if _OPENING.match(b)), None)
+    if opening_at is None:
+        raise InputFileError(
+            f"{name}: no \"L'Assemblée générale,\" or \"The General Assembly,\" line found; "
+            "this does not look like a General Assembly resolution"
+        )
+    header_blocks = blocks[: opening_at + 1]
+    closing_blocks: list[str] = []
+    footnotes: list[tuple[int, str]] = []
+    drafts: list[_Draft] = []
+    warnings: list[str] = []
+    in_operative = False
+    pp_count = 0
+
+    for block in blocks[opening_at + 1 :]:
+        if m := _FOOTNOTE_LINE.match(block):
+            footnotes.append((int(m.group(1).translate(_SUP_TO_INT)), m.group(2)))
+            continue
+        last = drafts[-1] if drafts else None
+        if last is not None and (_starts_lower(block) or _SUBITEM.match(block)):
+            last.pieces.append(block)  # the rest of a paragraph cut by a page break, or a sub-item
+            continue
+        if m := _OPERATIVE.match(block):
+            in_operative = True
+            drafts.append(_Draft("operative", int(m.group(1)), [m.group(2)]))
+            continue
+        if in_operative:
+            if _CLOSING.search(block) or closing_blocks:
+                closing_blocks.append(block)
+            elif last is not None:
+                # An unnumbered block inside the operative part that is neither a continuation nor the
+                # closing formula: keep it with the paragraph above rather than lose it.
+                warnings.append(f"{name}: unnumbered block after par. {last.number} kept with it: {block[:60]!r}")
+                last.pieces.append(block)
+            continue
+        pp_count += 1
+        drafts.append(_Draft("preambular", pp_count, [block]))
+
+    if not drafts:
+        raise InputFileError(f"{name}: no preambular or operative paragraphs recognised; check the file is a resolution text")
+
+    header_raw = "\n\n".join(header_blocks + closing_blocks)
+    lang = _detect_lang(header_raw, blocks[opening_at])
+    symbol, title = "A/RES/unknown", ""
+    for b in header_blocks:
+        if m := _SYMBOL.match(clean(b)):
+            symbol, title = f"A/RES/{m.group(1)}/{m.group(2)}", m.group(3)
+            break
+    else:
+        warnings.append(f"{name}: no 'NN/NNN. Title' line in the header; symbol unknown")
+
+    units: list[Unit] = [
+        Unit(
+            doc=symbol,
+            id="header",
+            kind="header",
+            number=None,
+            text=clean(" ".join(header_blocks + closing_blocks)),
+            raw=header_raw,
+            footnotes=tuple(_markers(header_raw)),
+            lang=lang,
+        )
+    ]
+    seen_ids: set[str] = set()
+    for d in drafts:
+        uid = f"{'PP' if d.kind == 'preambular' else 'OP'}{d.number}"
+        if uid in seen_ids:
+            warnings.append(f"{name}: paragraph {uid} appears twice; the second one is kept as {uid}b")
+            uid = f"{uid}b"
+        seen_ids.add(uid)
+        raw = "\n\n".join(d.pieces)
+        phrase = _LEADING_ITALIC.match(d.pieces[0])
+        units.append(
+            Unit(
+                doc=symbol,
+                id=uid,
+                kind=d.kind,  # type: ignore[arg-type]
+                number=d.number,
+                text=clean(d.joined),
+                raw=raw,
+                footnotes=tuple(_markers(raw)),
+                phrase=clean(phrase.group(1)) if phrase else None,
+                lang=lang,
+            )
+        )
+
+    sources = _resolve_sources(footnotes)
+    known = set()
+    for number, raw in footnotes:
+        fid = f"fn{number}"
+        if fid in known:
+            warnings.append(f"{name}: footnote {number} appears twice; the first one is kept")
+            continue
+        known.add(fid)
+        units.append(
+            Unit(
+                doc=symbol,
+                id=fid,
+                kind="footnote",
+                number=number,
+                text=clean(raw),
+                raw=raw,
+                source=sources[number],
+                lang=lang,
+            )
+        )
+    referenced = {f for u in units for f in u.footnotes}
+    for missing in sorted(referenced - known, key=lambda f: int(f[2:])):
+        warnings.append(f"{name}: marker for {missing} but no such footnote text")
+
+    return Document(symbol=symbol, lang=lang, title=title, units=tuple(units), warnings=tuple(warnings))
+
+
+def read_text(path: Path) -> str:
+    """Read a resolution file as UTF-8, with one-line errors for the usual ways it goes wrong."""
+    if not path.exists():
+        raise InputFileError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputFileError(f"{path}: is a folder, not a text file")
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputFileError(f"{path}: file is empty")
+    if b"\x00" in data[:8192]:
+        raise InputFileError(f"{path}: looks binary (contains NUL bytes); give a UTF-8 text file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"{path}: not valid UTF-8 (byte {exc.start}); convert it, e.g. `iconv -f latin1 -t utf-8`"
+        ) from None
+
+
+def parse_file(path: Path | None = None) -> Document:
+    """Parse a resolution file; without a path, the bundled A/RES/75/158."""
+    path = Path(path) if path is not None else BUNDLED_PATH
+    return parse_text(read_text(path), name=str(path))

@@ -1,0 +1,107 @@
+"""Typed units of a resolution (header, preambular, operative, footnote) and their display labels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cached_property
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Kind = Literal["header", "preambular", "operative", "footnote"]
+Lang = Literal["fr", "en"]
+
+
+def _ordinal(n: int, lang: Lang) -> str:
+    if lang == "fr":
+        return "1er" if n == 1 else f"{n}e"
+    if 10 <= n % 100 <= 20:
+        suffix = "th"
+    else:
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def unit_label(kind: Kind, number: int | None, lang: Lang) -> str:
+    """Display label of a unit in the answer's language ("par. 27" / "para. 27")."""
+    if kind == "header":
+        return "en-tête" if lang == "fr" else "header"
+    assert number is not None
+    if kind == "operative":
+        return f"par. {number}" if lang == "fr" else f"para. {number}"
+    if kind == "footnote":
+        return f"note {number}" if lang == "fr" else f"footnote {number}"
+    ordinal = _ordinal(number, lang)
+    return f"{ordinal} alinéa du préambule" if lang == "fr" else f"{ordinal} preambular paragraph"
+
+
+class Unit(BaseModel):
+    """One citable unit of a resolution, with the metadata a citation needs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    doc: str  # document symbol, e.g. "A/RES/75/158"
+    id: str  # PPn, OPn, fnN or header
+    kind: Kind
+    number: int | None
+    text: str  # clean text: markup and footnote markers removed, page-break pieces joined
+    raw: str  # the unit as written in the file (pieces joined by a blank line)
+    footnotes: tuple[str, ...] = ()  # ids of the footnotes this unit refers to, in order
+    source: str | None = None  # footnotes only: the full reference, "Ibid." resolved
+    phrase: str | None = None  # the italic opening phrase ("Engage instamment")
+    lang: Lang = "fr"
+
+    @property
+    def key(self) -> str:
+        """Stable id across a corpus: document symbol + unit id."""
+        return f"{self.doc}#{self.id}"
+
+    def label(self, lang: Lang) -> str:
+        return unit_label(self.kind, self.number, lang)
+
+    def citation(self, lang: Lang) -> str:
+        """The formal citation a user can paste: "A/RES/75/158, par. 27"."""
+        return f"{self.doc}, {self.label(lang)}"
+
+
+class Document(BaseModel):
+    """A parsed resolution: its symbol, language, title and units in document order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    symbol: str
+    lang: Lang
+    title: str
+    units: tuple[Unit, ...]
+    warnings: tuple[str, ...] = ()
+
+    def __iter__(self) -> Iterator[Unit]:  # type: ignore[override]
+        return iter(self.units)
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def get(self, unit_id: str) -> Unit | None:
+        return self._by_id.get(unit_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, Unit]:
+        return {u.id: u for u in self.units}
+
+    def of_kind(self, kind: Kind) -> list[Unit]:
+        return [u for u in self.units if u.kind == kind]
+
+    def count(self, kind: Kind) -> int:
+        return sum(1 for u in self.units if u.kind == kind)
+
+    def referring_to(self, footnote_id: str) -> list[Unit]:
+        """Units whose text carries the marker of this footnote."""
+        return [u for u in self.units if footnote_id in u.footnotes]
+
+    def neighbour(self, unit_id: str, step: int) -> Unit | None:
+        """The unit of the same kind `step` places after (or before) this one."""
+        unit = self.get(unit_id)
+        if unit is None or unit.number is None:
+            return None
+        prefix = {"preambular": "PP", "operative": "OP", "footnote": "fn"}[unit.kind]
+        return self.get(f"{prefix}{unit.number + step}")

@@ -1,0 +1,46 @@
+"""`resolution-qa parse`: print the units of a resolution."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from .app import OutputFormat, app
+
+
+@app.command()
+def parse(
+    path: Path | None = typer.Argument(None, help="Resolution text file (UTF-8); default: the bundled A/RES/75/158."),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text, json or jsonl."),
+) -> None:
+    """Split a resolution into its units (header, PPn, OPn, fnN)."""
+    from ingest import parse_file
+
+    doc = parse_file(path)
+    for warning in doc.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    rows = [
+        {
+            "id": u.id,
+            "kind": u.kind,
+            "number": u.number,
+            "text": u.text,
+            "footnotes": list(u.footnotes),
+            "source": u.source,
+        }
+        for u in doc.units
+    ]
+    if format is OutputFormat.jsonl:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+    elif format is OutputFormat.json:
+        typer.echo(json.dumps({"symbol": doc.symbol, "lang": doc.lang, "title": doc.title, "units": rows}, ensure_ascii=False))
+    else:
+        counts = {k: doc.count(k) for k in ("preambular", "operative", "footnote")}
+        typer.echo(f"{doc.symbol} ({doc.lang}) {doc.title}: {counts['preambular']} preambular, "
+                   f"{counts['operative']} operative, {counts['footnote']} footnotes")
+        for u in doc.units:
+            notes = f" [{', '.join(u.footnotes)}]" if u.footnotes else ""
+            typer.echo(f"{u.id:>7}{notes}: {u.text[:100]}")

