@@ -75,6 +75,11 @@ def _starts_lower(block: str) -> bool:
     return False
 
 
+def _unfinished(piece: str) -> bool:
+    """A paragraph that stops without closing punctuation was cut by a page break."""
+    return not piece.rstrip(" *_").endswith((",", ";", ".", ":", "!", "?"))
+
+
 @dataclass
 class _Draft:
     kind: str
@@ -134,21 +139,25 @@ def parse_text(text: str, *, name: str = "<text>") -> Document:
             footnotes.append((int(m.group(1).translate(_SUP_TO_INT)), m.group(2)))
             continue
         last = drafts[-1] if drafts else None
-        if last is not None and (_starts_lower(block) or _SUBITEM.match(block)):
+        numbered = _OPERATIVE.match(block)
+        if in_operative and not _starts_lower(block) and (closing_blocks or _CLOSING.search(block)):
+            closing_blocks.append(block)  # "*46e séance plénière / 16 décembre 2020*"
+            continue
+        if last is not None and (
+            _starts_lower(block) or _SUBITEM.match(block) or (_unfinished(last.pieces[-1]) and not numbered)
+        ):
             last.pieces.append(block)  # the rest of a paragraph cut by a page break, or a sub-item
             continue
-        if m := _OPERATIVE.match(block):
+        if numbered:
             in_operative = True
-            drafts.append(_Draft("operative", int(m.group(1)), [m.group(2)]))
+            drafts.append(_Draft("operative", int(numbered.group(1)), [numbered.group(2)]))
             continue
         if in_operative:
-            if _CLOSING.search(block) or closing_blocks:
-                closing_blocks.append(block)
-            elif last is not None:
-                # An unnumbered block inside the operative part that is neither a continuation nor the
-                # closing formula: keep it with the paragraph above rather than lose it.
-                warnings.append(f"{name}: unnumbered block after par. {last.number} kept with it: {block[:60]!r}")
-                last.pieces.append(block)
+            # An unnumbered block inside the operative part that is neither a continuation nor the
+            # closing formula: keep it with the paragraph above rather than lose it.
+            assert last is not None
+            warnings.append(f"{name}: unnumbered block after par. {last.number} kept with it: {block[:60]!r}")
+            last.pieces.append(block)
             continue
         pp_count += 1
         drafts.append(_Draft("preambular", pp_count, [block]))
@@ -201,6 +210,7 @@ def parse_text(text: str, *, name: str = "<text>") -> Document:
             )
         )
 
+    footnotes.sort(key=lambda item: item[0])  # "Ibid." means the note numbered just before
     sources = _resolve_sources(footnotes)
     known = set()
     for number, raw in footnotes:

@@ -15,10 +15,7 @@ Lang = Literal["fr", "en"]
 def _ordinal(n: int, lang: Lang) -> str:
     if lang == "fr":
         return "1er" if n == 1 else f"{n}e"
-    if 10 <= n % 100 <= 20:
-        suffix = "th"
-    else:
-        suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
 

@@ -39,3 +39,11 @@ class IndexUnavailableError(ResolutionQAError):
 
 class BackendError(ResolutionQAError):
     """An LLM backend failed, timed out or answered garbage."""
+
+
+class DatasetError(ResolutionQAError):
+    """An evaluation question set is missing, or a line of it does not follow the item format."""
+
+
+class EvalRunError(ResolutionQAError):
+    """An evaluation run cannot start or resume (e.g. the output folder holds a different run)."""
