@@ -21,13 +21,16 @@ class Reference(BaseModel):
     kind: Kind
     number: int | None
     text: str  # the words that made the reference, as written
+    doc: str | None = None  # the resolution the question names with it ("A/RES/75/158, par. 27"), if any
+    last: bool = False  # "the last preambular paragraph": number is None; resolve() against a document
 
     @property
     def unit_id(self) -> str:
+        """The unit id; for a `last` reference only the kind's prefix + "last" (vectorstore.references.resolve knows more)."""
         if self.kind == "header":
             return "header"
         prefix = {"preambular": "PP", "operative": "OP", "footnote": "fn"}[self.kind]
-        return f"{prefix}{self.number}"
+        return f"{prefix}{'last' if self.last else self.number}"
 
 
 class Hit(BaseModel):

@@ -1,0 +1,36 @@
+"""LangChain's own standard retriever tests, unmodified, against UnitRetriever on a real Chroma in a temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_tests.integration_tests import RetrieversIntegrationTests
+
+from ingest import Document
+from resolution_qa.settings import Settings
+from vectorstore import open_retriever
+from vectorstore.retriever import UnitRetriever
+
+from .conftest import CountingEmbeddings
+
+
+class TestUnitRetrieverStandard(RetrieversIntegrationTests):
+    @pytest.fixture(autouse=True)
+    def _built_index(self, tmp_path: Path, document: Document) -> None:
+        # The suite builds retrievers from constructor params: hand it an index built in this test's tmp folder.
+        built = open_retriever(Settings(index_dir=tmp_path / "index"), CountingEmbeddings(), documents=[document])
+        self._params = {"index": built.index, "embeddings": built.embeddings, "documents": built.documents}
+
+    @property
+    def retriever_constructor(self) -> type[UnitRetriever]:
+        return UnitRetriever
+
+    @property
+    def retriever_constructor_params(self) -> dict[str, Any]:
+        return self._params
+
+    @property
+    def retriever_query_example(self) -> str:
+        return "Que demande la résolution aux gouvernements pour protéger les victimes de la traite ?"

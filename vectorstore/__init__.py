@@ -1,0 +1,117 @@
+"""Units -> Chroma and back: ingest the resolutions, then retrieve cited units for a question."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from ingest import BUNDLED_PATH, Document, parse_file
+from resolution_qa.errors import IndexUnavailableError
+from resolution_qa.settings import Settings
+
+from .embeddings import load_embeddings
+from .index import IndexInfo, Progress, SyncReport, UnitIndex, make_client
+from .references import find_references, resolve
+from .retriever import UnitRetriever
+from .types import Hit, Reference, RetrievalResult
+
+__all__ = [
+    "BUNDLED_SOURCE",
+    "Hit",
+    "IndexInfo",
+    "Reference",
+    "RetrievalResult",
+    "SyncReport",
+    "UnitIndex",
+    "UnitRetriever",
+    "find_references",
+    "ingest",
+    "load_embeddings",
+    "make_client",
+    "open_retriever",
+    "parse_sources",
+    "resolve",
+]
+
+#: How the bundled A/RES/75/158 is recorded as a source (its path changes with the installation).
+BUNDLED_SOURCE = "<bundled>"
+
+
+def parse_sources(sources: Sequence[str | Path]) -> list[Document]:
+    """Parse every source before anything is written (a bad file fails the whole ingest)."""
+    return [parse_file(None if str(s) == BUNDLED_SOURCE else Path(s)) for s in sources]
+
+
+def _source_names(paths: Sequence[Path]) -> list[str]:
+    return [str(p.resolve()) if p.resolve() != BUNDLED_PATH.resolve() else BUNDLED_SOURCE for p in paths]
+
+
+def ingest(
+    settings: Settings,
+    embeddings: Embeddings | None = None,
+    documents: Sequence[Document] | None = None,
+    rebuild: bool = False,
+    *,
+    paths: Sequence[Path] | None = None,
+    progress: Progress | None = None,
+) -> SyncReport:
+    """Make the index hold exactly these documents (default: settings.documents, else the bundled resolution).
+
+    `documents` are already parsed; otherwise `paths` (or settings.documents) are parsed first, all of them,
+    so a bad file leaves the index untouched.
+    """
+    if documents is not None:
+        sources: list[str] | None = None
+        docs = list(documents)
+    else:
+        sources = _source_names(list(paths or settings.documents)) or [BUNDLED_SOURCE]
+        docs = parse_sources(sources)
+    index = UnitIndex(settings, embeddings if embeddings is not None else load_embeddings(settings))
+    return index.sync(docs, sources=sources, rebuild=rebuild, progress=progress)
+
+
+def _default_sources(settings: Settings, index: UnitIndex) -> list[str]:
+    """settings.documents; else what the last `resolution-qa ingest PATHS` indexed; else the bundled text."""
+    if settings.documents:
+        return _source_names(settings.documents)
+    info = index.info()
+    if info is not None and info.sources:
+        missing = [s for s in info.sources if s != BUNDLED_SOURCE and not Path(s).is_file()]
+        if missing:
+            raise IndexUnavailableError(
+                f"the index was built from {', '.join(missing)}, which no longer exists; run "
+                "`resolution-qa ingest PATH...` with the files to index"
+            )
+        return list(info.sources)
+    return [BUNDLED_SOURCE]
+
+
+def open_retriever(
+    settings: Settings,
+    embeddings: Embeddings | None = None,
+    *,
+    documents: list[Document] | None = None,
+    progress: Progress | None = None,
+) -> UnitRetriever:
+    """A retriever over an index brought up to date first (nothing is embedded when nothing changed).
+
+    Documents: the given ones; else settings.documents; else those of the last `resolution-qa ingest PATHS`;
+    else the bundled A/RES/75/158.
+    """
+    embeddings = embeddings if embeddings is not None else load_embeddings(settings)
+    index = UnitIndex(settings, embeddings)
+    if documents is not None:
+        docs, sources = list(documents), None
+    else:
+        sources = _default_sources(settings, index)
+        docs = parse_sources(sources)
+    index.sync(docs, sources=sources, progress=progress)
+    return UnitRetriever(
+        index=index,
+        embeddings=embeddings,
+        documents=docs,
+        k=settings.k,
+        lexical_weight=settings.lexical_weight,
+    )
