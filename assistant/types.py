@@ -42,6 +42,7 @@ class Turn(BaseModel):
     standalone: str  # the question rewritten to stand alone (what was retrieved for)
     answer: str
     citations: tuple[Citation, ...] = ()
+    language: Lang | None = None  # language of the answer, when known
 
 
 class Answer(BaseModel):
@@ -59,6 +60,14 @@ class Answer(BaseModel):
     timings: Timings = Field(default_factory=Timings)
     backend: str = "extractive"
     notice: str | None = None  # e.g. "the LLM failed; extractive answer"
+    suggestions: tuple[Citation, ...] = ()  # refusals: the closest units, offered instead of an answer
+    footnotes: tuple[Citation, ...] = ()  # footnotes of the cited paragraphs (not cited themselves), to show with them
 
     def to_turn(self) -> Turn:
-        return Turn(question=self.question, standalone=self.standalone or self.question, answer=self.text, citations=self.citations)
+        return Turn(
+            question=self.question,
+            standalone=self.standalone or self.question,
+            answer=self.text,
+            citations=self.citations,
+            language=self.language,
+        )

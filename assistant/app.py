@@ -1,0 +1,327 @@
+"""The Gradio chat app: streamed cited answers, a sources panel, and the resolution's full text."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from ingest import Document, parse_file
+from resolution_qa.errors import ResolutionQAError
+from resolution_qa.settings import Settings
+
+from .app_render import (
+    render_answer,
+    render_document,
+    render_failure,
+    render_sources,
+    render_status,
+    render_streaming,
+    search_summary,
+)
+from .app_service import ChatService, EngineFactory, Failure, Piece, Restart
+from .types import Answer
+
+# Gradio reads this when it is imported: no usage statistics, no version check against its servers.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402  (after the variable above)
+
+STATIC = Path(__file__).parent / "static"
+TITLE = "resolution-qa"
+
+EXAMPLES: tuple[str, ...] = (
+    "Que demande la résolution aux États pour que les victimes ne soient pas poursuivies ?",
+    "Que dit le paragraphe 27 ?",
+    "Quel rapport le Secrétaire général doit-il présenter, et quand ?",
+    "What does the resolution say about the COVID-19 pandemic?",
+    "Which conventions on trafficking does the preamble recall?",
+    "What does paragraph 52 ask of the Secretary-General?",
+)
+
+PLACEHOLDER = (
+    "**Posez une question sur la résolution A/RES/75/158 — ou en anglais.**  \n"
+    "Ask about resolution A/RES/75/158 in French or English. Every answer cites the paragraphs it "
+    "comes from; click a citation to read it in the full text."
+)
+
+
+@dataclass
+class Conversation:
+    """One browser session's chat: the bubbles shown and the answers kept as history."""
+
+    messages: list[gr.ChatMessage] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
+
+
+# --- handlers ----------------------------------------------------------------------------------
+
+
+class Handlers:
+    """The app's event handlers, bound to one shared ChatService and the parsed documents."""
+
+    def __init__(self, service: ChatService, documents: Sequence[Document], settings: Settings) -> None:
+        self.service = service
+        self.documents = list(documents)
+        self.settings = settings
+
+    def _history(self, conversation: Conversation) -> list[Answer]:
+        keep = self.settings.history_turns
+        return conversation.answers[-keep:] if keep else []
+
+    def respond(self, question: str, conversation: Conversation) -> Iterator[tuple[Any, ...]]:
+        """Stream one answer: yields (question box, chatbot, sources, status, conversation)."""
+        question = (question or "").strip()
+        last = conversation.answers[-1] if conversation.answers else None
+        if not question:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), conversation
+            return
+        messages = [*conversation.messages, gr.ChatMessage(role="user", content=escape(question, quote=False))]
+        bubble = gr.ChatMessage(role="assistant", content=render_streaming(""))
+        text = ""
+        yield "", [*messages, bubble], gr.skip(), gr.skip(), conversation
+        for event in self.service.stream(question, self._history(conversation)):
+            if isinstance(event, Piece):
+                text += event.text
+                bubble = gr.ChatMessage(role="assistant", content=render_streaming(text))
+                yield gr.skip(), [*messages, bubble], gr.skip(), gr.skip(), conversation
+            elif isinstance(event, Restart):
+                text = ""
+                bubble = gr.ChatMessage(role="assistant", content=render_streaming(""))
+                yield gr.skip(), [*messages, bubble], gr.skip(), gr.skip(), conversation
+            elif isinstance(event, Failure):
+                messages.append(gr.ChatMessage(role="assistant", content=render_failure(event.message)))
+                conversation = Conversation(messages=messages, answers=list(conversation.answers))
+                yield gr.skip(), messages, gr.skip(), render_status(self.service.status(), last), conversation
+                return
+            else:
+                messages.append(gr.ChatMessage(role="assistant", content=render_answer(event)))
+                conversation = Conversation(messages=messages, answers=[*conversation.answers, event])
+                yield (
+                    gr.skip(),
+                    messages,
+                    render_sources(event, self.documents),
+                    render_status(self.service.status(), event),
+                    conversation,
+                )
+                return
+
+    @staticmethod
+    def pick_example(selected: gr.SelectData) -> str:
+        value = selected.value
+        return value.get("text", "") if isinstance(value, dict) else str(value)
+
+    def clear(self) -> tuple[Any, ...]:
+        """A fresh conversation: empty chat, empty sources, empty question box."""
+        return "", [], render_sources(None, self.documents), render_status(self.service.status()), Conversation()
+
+    def search(self, query: str) -> tuple[str, str]:
+        """Filter the Resolution tab to the units containing every word of `query` (accents ignored)."""
+        html = "".join(render_document(d, query) for d in self.documents)
+        count = search_summary(self.documents, query)
+        return html, count
+
+    def ask(self, question: str) -> dict[str, Any]:
+        """One question, no history: the final answer as JSON (text, language, citations, timings...)."""
+        answer: Answer | None = None
+        for event in self.service.stream((question or "").strip()):
+            if isinstance(event, Failure):
+                raise gr.Error(event.message, print_exception=False)
+            if isinstance(event, Answer):
+                answer = event
+        if answer is None:
+            raise gr.Error("no answer was produced; see the server log", print_exception=False)
+        data = answer.model_dump(mode="json")
+        for cited, citation in zip(data["citations"], answer.citations, strict=True):
+            cited["formal"] = citation.formal  # what a user pastes: "A/RES/75/158, par. 27"
+        return data
+
+    def status_html(self) -> str:
+        return render_status(self.service.status())
+
+
+# --- layout ------------------------------------------------------------------------------------
+
+
+def theme() -> gr.themes.Base:
+    """The default theme with system fonts: Gradio's default fonts come from Google Fonts (offline breaks)."""
+    return gr.themes.Soft(
+        primary_hue="blue",
+        neutral_hue="slate",
+        font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
+    )
+
+
+def head_html() -> str:
+    script = (STATIC / "app.js").read_text(encoding="utf-8")
+    return f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<script>\n{script}\n</script>'
+
+
+def css() -> str:
+    return (STATIC / "app.css").read_text(encoding="utf-8")
+
+
+@dataclass
+class _ChatTab:
+    chatbot: gr.Chatbot
+    question: gr.Textbox
+    clear: gr.Button
+    sources: gr.HTML
+
+
+@dataclass
+class _ResolutionTab:
+    search: gr.Textbox
+    count: gr.HTML
+    resolution: gr.HTML
+
+
+def _chat_tab(documents: Sequence[Document]) -> _ChatTab:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=320):
+            chatbot = gr.Chatbot(
+                elem_id="chat",
+                show_label=False,
+                height="62vh",
+                min_height=320,
+                placeholder=PLACEHOLDER,
+                examples=[{"text": q} for q in EXAMPLES],  # shown in the empty chat; one click asks
+                feedback_options=None,
+                latex_delimiters=[],
+                buttons=[],  # per-message copy would copy our HTML; the sources panel copies citations
+                sanitize_html=True,
+                autoscroll=True,
+            )
+            question = gr.Textbox(
+                elem_id="question",
+                show_label=False,
+                placeholder="Votre question · Your question (Entrée · Enter)",
+                lines=1,
+                max_lines=5,
+                submit_btn="Envoyer",
+                autofocus=True,
+            )
+            clear = gr.Button("Nouvelle conversation · New conversation", elem_id="clear", size="sm")
+        with gr.Column(scale=2, min_width=300):
+            sources = gr.HTML(render_sources(None, documents), elem_id="sources")
+    return _ChatTab(chatbot, question, clear, sources)
+
+
+def _resolution_tab(documents: Sequence[Document]) -> _ResolutionTab:
+    search = gr.Textbox(
+        elem_id="search",
+        show_label=False,
+        placeholder="Rechercher dans le texte (mots, « par. 27 », « note 17 »)… / Search the text…",
+        lines=1,
+    )
+    count = gr.HTML("", elem_id="search-count")
+    resolution = gr.HTML("".join(render_document(d) for d in documents), elem_id="resolution")
+    return _ResolutionTab(search, count, resolution)
+
+
+def build_app(service: ChatService, documents: Sequence[Document], settings: Settings) -> gr.Blocks:
+    """Lay out the page and wire the events. `service` is shared by every session."""
+    handlers = Handlers(service, documents, settings)
+    symbols = ", ".join(d.symbol for d in documents)
+    titles = "; ".join(d.title for d in documents if d.title)
+    with gr.Blocks(title=f"{TITLE} · {symbols}", analytics_enabled=False) as demo:
+        conversation = gr.State(Conversation())
+        gr.HTML(
+            f"<h1>{escape(symbols)} — {escape(titles)}</h1>"
+            "<p>Questions en français ou en anglais, réponses citées · Ask in French or English, get cited answers</p>",
+            elem_id="app-title",
+        )
+        status = gr.HTML(handlers.status_html(), elem_id="status")
+        with gr.Tabs(selected="chat", elem_id="tabs"):
+            with gr.Tab("Chat", id="chat", elem_id="tab-chat"):
+                chat = _chat_tab(documents)
+            with gr.Tab("Résolution · Resolution", id="resolution", elem_id="tab-resolution", render_children=True):
+                text = _resolution_tab(documents)
+
+        chat_outputs = [chat.question, chat.chatbot, chat.sources, status, conversation]
+        # Every event that answers shares one slot: the engine (one model) answers one question at a time.
+        answering = {"concurrency_id": "answer", "concurrency_limit": 1, "show_progress": "hidden"}
+        chat.question.submit(
+            handlers.respond, inputs=[chat.question, conversation], outputs=chat_outputs, api_name="chat", **answering
+        )
+        # One click on an example asks it: it goes into the question box, then is answered as if typed.
+        chat.chatbot.example_select(
+            handlers.pick_example, outputs=[chat.question], api_visibility="private", show_progress="hidden"
+        ).then(
+            handlers.respond, inputs=[chat.question, conversation], outputs=chat_outputs, api_visibility="private",
+            **answering,
+        )
+        chat.clear.click(handlers.clear, outputs=chat_outputs, api_name="clear", show_progress="hidden")
+        # The chatbot's own trash icon must forget the history too, not only the bubbles.
+        chat.chatbot.clear(handlers.clear, outputs=chat_outputs, api_visibility="private", show_progress="hidden")
+        text.search.change(
+            handlers.search,
+            inputs=[text.search],
+            outputs=[text.resolution, text.count],
+            api_name="search",
+            trigger_mode="always_last",
+            show_progress="hidden",
+        )
+        gr.api(handlers.ask, api_name="ask", concurrency_id="answer", concurrency_limit=1)
+    return demo
+
+
+# --- launching ---------------------------------------------------------------------------------
+
+
+def load_documents(settings: Settings, service: ChatService | None = None) -> list[Document]:
+    """The documents the app answers about: the engine's, else the configured files, else the bundled text."""
+    if service is not None and (documents := service.documents()):
+        return documents
+    return [parse_file(p) for p in settings.documents] or [parse_file()]
+
+
+def create_app(settings: Settings, factory: EngineFactory | None = None) -> tuple[gr.Blocks, ChatService]:
+    """Build the shared service (loading models once) and the page. Raises only for unreadable documents."""
+    service = ChatService(settings, factory) if factory is not None else ChatService(settings)
+    service.start()
+    return build_app(service, load_documents(settings, service), settings), service
+
+
+class AppLaunchError(ResolutionQAError):
+    """The chat app could not start its web server (port taken, address not available)."""
+
+
+def launch(demo: gr.Blocks, settings: Settings, *, share: bool = False, block: bool = True, quiet: bool = False) -> None:
+    """Serve on settings.host:settings.port (loopback by default); a share link only when asked.
+
+    Returns once the server listens when `block` is False; otherwise serves until interrupted.
+    """
+    demo.queue(default_concurrency_limit=1)  # one shared model: answer one question at a time
+    try:
+        demo.launch(
+            server_name=settings.host,
+            server_port=settings.port,
+            share=share,
+            prevent_thread_lock=True,
+            show_error=False,
+            quiet=True,
+            footer_links=["api"],
+            run_history=False,
+            theme=theme(),
+            css=css(),
+            head=head_html(),
+            ssr_mode=False,
+            pwa=False,
+            mcp_server=False,
+        )
+    except OSError as exc:
+        raise AppLaunchError(
+            f"cannot listen on {settings.host}:{settings.port} (in use, or not an address of this machine); "
+            "pick another port with --port or RESOLUTION_QA_PORT"
+        ) from exc
+    if not quiet:
+        print(f"chat app on {demo.local_url}  (Ctrl+C to stop)", flush=True)
+        if share and demo.share_url:
+            print(f"public link: {demo.share_url}", flush=True)
+    if block:
+        demo.block_thread()

@@ -1,0 +1,210 @@
+"""The chat app's engine room: one shared answering engine, the extractive fallback, errors as messages."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from ingest import Document
+from resolution_qa.errors import BackendError, ResolutionQAError
+from resolution_qa.settings import DEFAULT_GGUF_NAME, Settings
+
+from .types import Answer
+
+log = logging.getLogger(__name__)
+
+
+class AnswerEngine(Protocol):
+    """What the app needs of an assistant: text pieces as they come, then the final Answer."""
+
+    def stream(self, question: str, history: Sequence[Answer] | None = None) -> Iterator[str | Answer]: ...
+
+
+EngineFactory = Callable[[Settings], AnswerEngine]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A piece of answer text, streamed as it is generated."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Restart:
+    """The LLM failed mid-answer: drop what was streamed; an extractive answer follows."""
+
+    notice: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    """No answer could be made; `message` says what went wrong and what to do."""
+
+    message: str
+
+
+ChatEvent = Piece | Restart | Failure | Answer
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    """What the status line shows: the backend answering, its model, and any problem."""
+
+    backend: str
+    model: str
+    embedding: str
+    problem: str | None = None
+    ready: bool = True
+
+
+def model_name(settings: Settings) -> str:
+    """The generator a backend uses, as a person would name it."""
+    if settings.backend == "llamacpp":
+        return settings.gguf_path.name if settings.gguf_path is not None else DEFAULT_GGUF_NAME
+    if settings.backend == "ollama":
+        return f"{settings.ollama_model} ({settings.ollama_url})"
+    if settings.backend == "openai":
+        return f"{settings.openai_model} ({settings.openai_base_url})"
+    return "no LLM: quotes the retrieved paragraphs"
+
+
+def _default_factory(settings: Settings) -> AnswerEngine:
+    from assistant import Assistant  # heavy (models, index): imported only when the app starts
+
+    return Assistant.from_settings(settings)
+
+
+def _one_line(exc: BaseException) -> str:
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _extractive(settings: Settings) -> Settings:
+    return settings.model_copy(update={"backend": "extractive"})
+
+
+class ChatService:
+    """One engine shared by every session (models load once), plus an extractive fallback built on demand.
+
+    Thread-safe to call from Gradio's workers; the engine itself is used one question at a time.
+    """
+
+    def __init__(self, settings: Settings, factory: EngineFactory = _default_factory) -> None:
+        self._settings = settings
+        self._factory = factory
+        self._engine: AnswerEngine | None = None
+        self._fallback: AnswerEngine | None = None
+        self._engine_backend = settings.backend
+        self._problem: str | None = None
+        self._lock = threading.RLock()
+
+    # --- engines ---------------------------------------------------------------------------
+    def start(self) -> EngineStatus:
+        """Build the configured engine; if its LLM is unavailable, answer in extractive mode and say so."""
+        with self._lock:
+            if self._engine is not None:
+                return self.status()
+            try:
+                self._engine = self._factory(self._settings)
+                self._engine_backend = self._settings.backend
+                self._problem = None
+            except ResolutionQAError as exc:
+                log.info("engine %s unavailable: %s", self._settings.backend, exc)
+                self._problem = str(exc)
+                if self._settings.backend != "extractive":
+                    try:
+                        self._engine = self._fallback_engine()
+                        self._engine_backend = "extractive"
+                        self._problem = f"{self._settings.backend} unavailable ({exc}); answering in extractive mode"
+                    except ResolutionQAError as inner:
+                        log.info("extractive engine unavailable too: %s", inner)
+                        self._problem = str(inner)
+            except Exception as exc:  # a bug or a broken install: keep the app up, show one line, log the rest
+                log.exception("the assistant could not start")
+                self._problem = f"the assistant could not start ({_one_line(exc)}); see the server log"
+            return self.status()
+
+    def _fallback_engine(self) -> AnswerEngine:
+        if self._fallback is None:
+            self._fallback = self._factory(_extractive(self._settings))
+        return self._fallback
+
+    def documents(self) -> list[Document] | None:
+        """The documents the engine answers about (an Assistant's retriever knows them), if it says."""
+        engine = self._engine or self._fallback
+        documents = getattr(getattr(engine, "retriever", None), "documents", None)
+        return list(documents) if documents else None
+
+    def status(self) -> EngineStatus:
+        with self._lock:
+            backend = self._engine_backend
+            model = model_name(self._settings if backend == self._settings.backend else _extractive(self._settings))
+            return EngineStatus(
+                backend=backend,
+                model=model,
+                embedding=self._settings.embedding_model,
+                problem=self._problem,
+                ready=self._engine is not None,
+            )
+
+    # --- answering -------------------------------------------------------------------------
+    def stream(self, question: str, history: Sequence[Answer] = ()) -> Iterator[ChatEvent]:
+        """Answer one question as events; never raises for a problem a user can fix."""
+        if self._engine is None:
+            status = self.start()  # the index or models may have been fixed since the app started
+            if self._engine is None:
+                yield Failure(status.problem or "the assistant could not start; see the server log")
+                return
+        engine = self._engine
+        assert engine is not None
+        streamed = False
+        try:
+            for item in engine.stream(question, list(history)):
+                if isinstance(item, Answer):
+                    yield self._degraded_notice(item)
+                    return
+                streamed = True
+                yield Piece(item)
+            yield Failure("the assistant stopped without an answer; see the server log")
+        except BackendError as exc:
+            if self._engine_backend == "extractive":
+                yield Failure(str(exc))
+                return
+            log.warning("LLM backend failed, answering extractively: %s", exc)
+            notice = f"The LLM backend failed ({exc}); this is an extractive answer."
+            if streamed:
+                yield Restart(notice)
+            yield from self._answer_extractively(question, history, notice)
+        except ResolutionQAError as exc:
+            yield Failure(str(exc))
+        except Exception as exc:  # the UI edge: log the traceback, show one line
+            log.exception("unexpected error while answering %r", question)
+            yield Failure(f"unexpected error ({_one_line(exc)}); see the server log")
+
+    def _degraded_notice(self, answer: Answer) -> Answer:
+        # Started in extractive mode because the configured LLM was unavailable: every answer says so.
+        if self._engine_backend == self._settings.backend or answer.notice:
+            return answer
+        return answer.model_copy(
+            update={"notice": f"The {self._settings.backend} backend is unavailable; this is an extractive answer."}
+        )
+
+    def _answer_extractively(self, question: str, history: Sequence[Answer], notice: str) -> Iterator[ChatEvent]:
+        try:
+            with self._lock:
+                engine = self._fallback_engine()
+            for item in engine.stream(question, list(history)):
+                if isinstance(item, Answer):
+                    yield item.model_copy(update={"notice": notice})
+                    return
+                yield Piece(item)
+            yield Failure("the extractive fallback stopped without an answer; see the server log")
+        except ResolutionQAError as exc:
+            yield Failure(f"{notice} The fallback failed too: {exc}")
+        except Exception as exc:
+            log.exception("extractive fallback failed for %r", question)
+            yield Failure(f"unexpected error ({_one_line(exc)}); see the server log")

@@ -1,0 +1,171 @@
+"""The evaluation question set: typed items and a JSONL loader that names the bad line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ingest.units import Document, Lang
+from resolution_qa.errors import DatasetError
+
+ItemType = Literal[
+    "lookup",
+    "crosslingual",
+    "paragraph_ref",
+    "footnote",
+    "metadata",
+    "list",
+    "conversational",
+    "split_paragraph",
+    "adversarial",
+    "unanswerable",
+]
+ITEM_TYPES: tuple[str, ...] = ItemType.__args__  # type: ignore[attr-defined]
+
+DATA_DIR = Path(__file__).parent / "data"
+DEV_PATH = DATA_DIR / "dev.jsonl"
+HELDOUT_PATH = DATA_DIR / "heldout.jsonl"
+
+_UNIT_ID = re.compile(r"^(header|PP[1-9]\d*|OP[1-9]\d*|fn[1-9]\d*)$")
+
+
+class EvalItem(BaseModel):
+    """One graded question (the last of `turns`) with its gold units and required answer strings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1)
+    lang: Lang
+    turns: tuple[str, ...] = Field(min_length=1)
+    answerable: bool
+    gold: tuple[str, ...]
+    must: tuple[tuple[str, ...], ...]
+    type: ItemType
+    note: str
+
+    @field_validator("turns")
+    @classmethod
+    def _turns_not_blank(cls, turns: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not t.strip() for t in turns):
+            raise ValueError("a turn is empty")
+        return turns
+
+    @field_validator("gold")
+    @classmethod
+    def _gold_ids(cls, gold: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [g for g in gold if not _UNIT_ID.match(g)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a unit id (header, PPn, OPn or fnN)")
+        if len(set(gold)) != len(gold):
+            raise ValueError("a gold id is repeated")
+        return gold
+
+    @field_validator("must")
+    @classmethod
+    def _groups(cls, must: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+        for group in must:
+            if not group or any(not s.strip() for s in group):
+                raise ValueError("each group must be a non-empty list of non-empty strings")
+        return must
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EvalItem:
+        if not self.answerable and (self.gold or self.must):
+            raise ValueError("an unanswerable item must have empty 'gold' and 'must'")
+        if self.answerable and not self.gold:
+            raise ValueError("an answerable item needs at least one 'gold' unit id")
+        if self.type == "unanswerable" and self.answerable:
+            raise ValueError("type 'unanswerable' needs answerable: false")
+        return self
+
+    @property
+    def question(self) -> str:
+        """The graded question: the last turn."""
+        return self.turns[-1]
+
+    @property
+    def history(self) -> tuple[str, ...]:
+        """The turns asked before the graded one, in the same conversation."""
+        return self.turns[:-1]
+
+
+class Dataset(BaseModel):
+    """A loaded question set: its file, a digest of its bytes (to match a resumed run) and its items."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    sha256: str
+    items: tuple[EvalItem, ...]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def _describe(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        return f"unknown field {where!r} (allowed: {', '.join(EvalItem.model_fields)})"
+    if err["type"] == "missing":
+        return f"missing field {where!r}"
+    message = err["msg"].removeprefix("Value error, ")
+    return f"field {where!r}: {message}" if where else message
+
+
+def parse_lines(lines: list[str], *, name: str, document: Document | None = None) -> tuple[EvalItem, ...]:
+    """Validate JSONL lines; every problem is reported as "NAME:LINE: what is wrong"."""
+    problems: list[str] = []
+    items: list[EvalItem] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{name}:{number}: not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(raw, dict):
+            problems.append(f"{name}:{number}: expected a JSON object, got {type(raw).__name__}")
+            continue
+        try:
+            item = EvalItem.model_validate(raw)
+        except ValidationError as exc:
+            problems.append(f"{name}:{number}: {_describe(exc)}")
+            continue
+        if item.id in seen:
+            problems.append(f"{name}:{number}: id {item.id!r} already used on line {seen[item.id]}")
+            continue
+        if document is not None:
+            unknown = [g for g in item.gold if document.get(g) is None]
+            if unknown:
+                problems.append(f"{name}:{number}: gold id {unknown[0]!r} is not a unit of {document.symbol}")
+                continue
+        seen[item.id] = number
+        items.append(item)
+    if problems:
+        more = f" (and {len(problems) - 1} more bad line(s))" if len(problems) > 1 else ""
+        raise DatasetError(f"{problems[0]}{more}; each line must be one item as described in eval/data/README.md")
+    if not items:
+        raise DatasetError(f"{name}: no items; give a JSONL file with one question item per line")
+    return tuple(items)
+
+
+def load_dataset(path: Path, *, document: Document | None = None) -> Dataset:
+    """Load and validate a JSONL question set; raises DatasetError naming the file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"{path}: dataset file not found; pass --dataset with a JSONL file (e.g. {DEV_PATH})")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not valid UTF-8 (byte {exc.start}); save the dataset as UTF-8") from None
+    items = parse_lines(text.splitlines(), name=str(path), document=document)
+    return Dataset(path=path, sha256=hashlib.sha256(data).hexdigest(), items=items)

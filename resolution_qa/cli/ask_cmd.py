@@ -1,0 +1,161 @@
+"""`resolution-qa ask`: answer questions (one conversation, or a JSONL batch of conversations) with citations."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from resolution_qa.errors import ResolutionQAError
+
+from .app import OutputFormat, app, fail
+
+if TYPE_CHECKING:
+    from assistant import Answer, Assistant
+    from resolution_qa.settings import Settings
+
+
+class BackendChoice(StrEnum):
+    llamacpp = "llamacpp"
+    ollama = "ollama"
+    openai = "openai"
+    extractive = "extractive"
+
+
+def build_assistant(settings: Settings) -> Assistant:
+    """The assistant the command uses (tests replace this to run on fakes)."""
+    from assistant import Assistant
+
+    return Assistant(settings)
+
+
+def answer_record(answer: Answer) -> dict[str, Any]:
+    """The JSON object printed for one answered turn."""
+
+    def units(citations: Any) -> list[dict[str, str]]:
+        return [{"id": c.id, "label": c.label, "text": c.text} for c in citations]
+
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "language": answer.language,
+        "refused": answer.refused,
+        "citations": units(answer.citations),
+        "timings": answer.timings.model_dump(),
+        "backend": answer.backend,
+        "notice": answer.notice,
+        "suggestions": units(answer.suggestions),
+        "retrieved": list(answer.retrieved),
+        "standalone": answer.standalone,
+    }
+
+
+def _print_text(answer: Answer) -> None:
+    typer.echo(f"Q: {answer.question}")
+    typer.echo(answer.text)
+    if answer.citations:
+        typer.echo("Citations:" if answer.language == "en" else "Citations :")
+        for c in answer.citations:
+            typer.echo(f"  [{c.formal}] {c.text}")
+            if c.source:
+                typer.echo(f"      = {c.source}")
+        for note in answer.footnotes:
+            typer.echo(f"  ({note.label}) {note.source or note.text}")
+    if answer.suggestions:
+        typer.echo("Closest passages:" if answer.language == "en" else "Passages les plus proches :")
+        for c in answer.suggestions:
+            typer.echo(f"  [{c.formal}] {c.text[:200]}{'…' if len(c.text) > 200 else ''}")
+    t = answer.timings
+    first = f"{t.first_token:.1f} s to first token, " if t.first_token is not None else ""
+    typer.echo(f"({answer.backend}; retrieval {t.retrieval:.2f} s, {first}{t.total:.1f} s total)")
+    typer.echo("")
+
+
+def _emit(answer: Answer, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(answer_record(answer), ensure_ascii=False))
+    else:
+        _print_text(answer)
+
+
+def _batch_turns(line: str) -> list[str]:
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(item, dict) or "turns" not in item:
+        raise ValueError('expected an object with "turns": ["question", ...]')
+    turns = item["turns"]
+    if not isinstance(turns, list) or not turns or not all(isinstance(t, str) for t in turns):
+        raise ValueError('"turns" must be a non-empty list of strings')
+    return turns
+
+
+def _run_batch(assistant: Assistant, path: Path, as_json: bool) -> None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read batch file {path}: {exc}; give a UTF-8 JSONL file")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        record: dict[str, Any]
+        try:
+            turns = _batch_turns(line)
+            history: list[Answer] = []
+            for question in turns:
+                history.append(assistant.ask(question, history))
+            record = answer_record(history[-1])
+        except Exception as exc:  # one bad line must not stop a batch run
+            record = {"line": number, "error": str(exc) or type(exc).__name__}
+        try:
+            item_id = json.loads(line).get("id")
+        except (ValueError, AttributeError):
+            item_id = None
+        if item_id is not None:
+            record = {"id": item_id, **record}
+        if as_json:
+            typer.echo(json.dumps(record, ensure_ascii=False))
+        elif "error" in record:
+            typer.echo(f"line {number}: error: {record['error']}\n")
+        else:
+            _print_text(history[-1])
+
+
+@app.command()
+def ask(
+    questions: list[str] = typer.Argument(None, help="Questions, asked in order as one conversation."),
+    batch: Path | None = typer.Option(
+        None, "--batch", help='JSONL file; each line {"turns": [...]} is its own conversation (last turn printed).'
+    ),
+    backend: BackendChoice | None = typer.Option(None, "--backend", "-b", help="Override the configured backend."),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text, or json (one object per line)."),
+) -> None:
+    """Answer questions about the resolution, in the question's language, citing its paragraphs."""
+    from resolution_qa.settings import Settings
+
+    if not questions and batch is None:
+        fail('give one or more questions, or --batch FILE (e.g. resolution-qa ask "Que dit le paragraphe 27 ?")')
+    if questions and batch is not None:
+        fail("give questions or --batch FILE, not both")
+    if batch is not None and not batch.is_file():
+        fail(f"batch file {batch} not found; give a JSONL file with one {{\"turns\": [...]}} per line")
+    settings = Settings()
+    if backend is not None:
+        settings = settings.model_copy(update={"backend": backend.value})
+    as_json = format is not OutputFormat.text
+    assistant = build_assistant(settings)
+    if batch is not None:
+        _run_batch(assistant, batch, as_json)
+        return
+    history: list[Answer] = []
+    for question in questions:
+        try:
+            answer = assistant.ask(question, history)
+        except ResolutionQAError as exc:
+            fail(str(exc))
+        history.append(answer)
+        _emit(answer, as_json)

@@ -1,0 +1,92 @@
+"""`resolution-qa eval`: run the question set through retrieval systems and answer backends, write the report."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import get_args
+
+import typer
+
+from resolution_qa.settings import Backend
+
+from .app import app, fail
+
+_DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "eval" / "data" / "dev.jsonl"
+
+
+def _split(values: str, allowed: tuple[str, ...], what: str) -> list[str]:
+    names = [v.strip() for v in values.split(",") if v.strip()]
+    if names == ["none"]:
+        return []
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise typer.BadParameter(f"unknown {what} {unknown[0]!r}; choose from {', '.join(allowed)} (or none)")
+    return list(dict.fromkeys(names))
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@app.command("eval")
+def eval_command(
+    dataset: Path = typer.Option(_DEFAULT_DATASET, "--dataset", "-d", help="JSONL question set (see eval/data/README.md)."),
+    backend: list[str] = typer.Option(
+        ["extractive"], "--backend", "-b",
+        help="Answer backend to run; repeat for several (extractive, llamacpp, ollama, openai), or 'none'.",
+    ),
+    systems: str = typer.Option("ours,dense,bm25,naive", "--systems", help="Retrieval systems, comma-separated, or 'none'."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: eval-out/<dataset name>)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in --out."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N items (resuming with a larger N extends the run)."),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="Draw the plots (matplotlib)."),
+) -> None:
+    """Evaluate retrieval, citations and answers on a question set; write report.json/.md/.html and predictions.jsonl."""
+    from eval.baselines import SYSTEMS
+    from eval.components import RealComponents
+    from eval.dataset import load_dataset
+    from eval.predictions import RunConfig
+    from eval.report import write_report
+    from eval.runner import PREDICTIONS, execute
+    from eval.scoring import build_report
+    from resolution_qa.settings import Settings
+
+    backends = _split(",".join(backend), get_args(Backend), "backend")
+    system_names = _split(systems, SYSTEMS, "system")
+    if not backends and not system_names:
+        fail("nothing to evaluate: give at least one --backend or one of --systems")
+    settings = Settings()
+    out = out or Path("eval-out") / dataset.stem
+    components = RealComponents(settings, index_dir=out / "index")
+    data = load_dataset(dataset, document=components.document)
+    items = list(data.items[:limit] if limit else data.items)
+    config = RunConfig(
+        dataset=str(dataset), dataset_sha256=data.sha256, item_ids=[i.id for i in items], systems=system_names,
+        backends=backends, k=settings.k, refusal_threshold=settings.refusal_threshold,
+        lexical_weight=settings.lexical_weight, embedding_model=settings.embedding_model,
+    )
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        predictions = execute(items, config, components, out, resume=resume)
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: the work done is kept in {out / PREDICTIONS}; run the same command with --resume "
+                   "to continue", err=True)
+        raise typer.Exit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    notes = []
+    if "ours" in system_names or backends:
+        notes.append(f"ours and the assistants retrieve from the run's own index of {components.document.symbol} "
+                     "(index/ in the output folder), built with these settings; the user's index is not used.")
+    report = build_report(items, predictions, config, components.document, notes=notes)
+    paths = write_report(report, out, with_plots=plots)
+    for name, grouped in report.retrieval.items():
+        o = grouped.overall
+        typer.echo(f"retrieval {name:6} recall@5 {o.recall[5] or 0:.3f}  MRR {o.mrr or 0:.3f}  (n={o.n})")
+    for name, grouped in report.answers.items():
+        o = grouped.overall
+        typer.echo(f"answers   {name:10} accuracy {o.accuracy or 0:.3f}  invalid citations {o.invalid_citations}  "
+                   f"refusal R {o.refusal.recall if o.refusal.recall is not None else float('nan'):.2f}  (n={o.n})")
+    typer.echo(f"{len(report.failures)} items with a failure; report: {paths['html']} ({paths['md'].name}, "
+               f"{paths['json'].name}, {PREDICTIONS})")

@@ -1,0 +1,47 @@
+"""The report files: every number in report.json, tables and failures in report.md, an offline report.html."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from eval.dataset import EvalItem
+from eval.report import write_report
+from eval.scoring import Report, build_report
+from ingest import Document
+
+from .conftest import make_config
+
+
+def test_report_files(tmp_path: Path, tiny_items: list[EvalItem], tiny_predictions: list, document: Document) -> None:
+    report = build_report(tiny_items, tiny_predictions, make_config(tiny_items, systems=["ours"]), document,
+                          notes=["a note from the caller"])
+    paths = write_report(report, tmp_path)
+
+    again = Report.model_validate_json(paths["json"].read_text())
+    assert again.retrieval["ours"].overall.recall[5] == report.retrieval["ours"].overall.recall[5]
+    assert len(again.answer_items) == 4 and again.notes[-1] == "a note from the caller"
+
+    md = paths["md"].read_text()
+    assert "| ours | 3 | 0.333 | 0.556 | 0.667 |" in md
+    assert "## Failed items (2)" in md and "**t-4**" in md and "invented reference" in md
+    assert "At the configured threshold 0.40: refusal recall 1.000, false-refusal rate 0.333" in md
+    for name in ("recall_at_k", "recall_by_type", "correctness_by_type", "latency", "refusal_tradeoff"):
+        assert f"plots/{name}.png" in md
+        assert (tmp_path / "plots" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    html = paths["html"].read_text()
+    sources = re.findall(r'<img src="([^"]+)"', html)
+    assert len(sources) == 5 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert not re.search(r'(?:src|href)="https?:', html)  # self-contained, nothing fetched
+    assert "<table>" in html and "t-4" in html
+
+
+def test_report_without_backends_says_so(tmp_path: Path, tiny_items: list[EvalItem], tiny_predictions: list,
+                                         document: Document) -> None:
+    retrieval_only = [p for p in tiny_predictions if p.kind == "retrieval"]
+    report = build_report(tiny_items, retrieval_only, make_config(tiny_items, systems=["ours"], backends=[]), document)
+    assert report.answers == {}
+    assert any("No answer backend" in n for n in report.notes)
+    md = write_report(report, tmp_path, with_plots=False)["md"].read_text()
+    assert "## Answers" not in md and "## Retrieval" in md

@@ -1,0 +1,145 @@
+"""`resolution-qa ask`: turns as one conversation, JSON lines, batch files, clear errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.types import Answer, Citation, Timings
+from resolution_qa.cli import ask_cmd
+from resolution_qa.cli.app import _register, app
+from resolution_qa.errors import EmptyQuestionError
+from resolution_qa.settings import Settings
+
+_register()
+
+
+class RecordingAssistant:
+    """Answers "<question> #<turn>" citing par. 27, and records the settings and history it got."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.calls: list[tuple[str, int]] = []
+
+    def ask(self, question: str, history: Sequence[Answer] | None = None) -> Answer:
+        if not question.strip():
+            raise EmptyQuestionError("the question is empty; type a question about the resolution")
+        history = list(history or [])
+        self.calls.append((question, len(history)))
+        if "boom" in question:
+            raise RuntimeError("model crashed")
+        refused = "capital" in question
+        citations = () if refused else (Citation(id="OP27", doc="A/RES/75/158", label="par. 27", text="Engage…"),)
+        return Answer(question=question, text=f"{question} #{len(history) + 1}", language="fr", refused=refused,
+                      citations=citations, timings=Timings(retrieval=0.1, first_token=0.2, total=0.3),
+                      backend=self.settings.backend)
+
+
+@pytest.fixture
+def built(monkeypatch: pytest.MonkeyPatch) -> list[RecordingAssistant]:
+    made: list[RecordingAssistant] = []
+
+    def build(settings: Settings) -> RecordingAssistant:
+        made.append(RecordingAssistant(settings))
+        return made[-1]
+
+    monkeypatch.setattr(ask_cmd, "build_assistant", build)
+    return made
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["ask", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_questions_are_turns_of_one_conversation(built: list[RecordingAssistant]) -> None:
+    code, out, _ = run("Que dit le paragraphe 39 ?", "Et le paragraphe suivant ?", "--format", "json")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["question"] for r in rows] == ["Que dit le paragraphe 39 ?", "Et le paragraphe suivant ?"]
+    assert built[0].calls == [("Que dit le paragraphe 39 ?", 0), ("Et le paragraphe suivant ?", 1)]
+    first = rows[0]
+    assert set(first) >= {"question", "answer", "language", "refused", "citations", "timings", "backend"}
+    assert first["citations"] == [{"id": "OP27", "label": "par. 27", "text": "Engage…"}]
+    assert first["timings"] == {"retrieval": 0.1, "first_token": 0.2, "total": 0.3}
+    assert first["backend"] == "llamacpp"  # the default, from settings
+
+
+def test_backend_option_overrides_settings(built: list[RecordingAssistant]) -> None:
+    code, out, _ = run("Q ?", "--backend", "extractive", "--format", "json")
+    assert code == 0 and json.loads(out)["backend"] == "extractive"
+    assert built[0].settings.backend == "extractive"
+
+
+def test_text_output_lists_citations_under_the_answer(built: list[RecordingAssistant]) -> None:
+    code, out, _ = run("Que dit le paragraphe 27 ?")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "Q: Que dit le paragraphe 27 ?"
+    assert lines[1] == "Que dit le paragraphe 27 ? #1"
+    assert lines[2] == "Citations :"
+    assert lines[3] == "  [A/RES/75/158, par. 27] Engage…"
+
+
+def test_batch_runs_each_line_as_its_own_conversation(built: list[RecordingAssistant], tmp_path: Path) -> None:
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text("\n".join([
+        json.dumps({"id": "a", "turns": ["Que dit le paragraphe 39 ?", "Et le suivant ?"], "gold": ["OP40"]}),
+        "not json",
+        json.dumps({"turns": []}),
+        json.dumps({"id": "d", "turns": ["boom"]}),
+        "",
+        json.dumps({"turns": ["What is the capital of France?"]}),
+    ]), encoding="utf-8")
+    code, out, _ = run("--batch", str(batch), "--format", "json")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 5
+    assert rows[0]["id"] == "a" and rows[0]["question"] == "Et le suivant ?" and rows[0]["answer"].endswith("#2")
+    assert rows[1]["line"] == 2 and "not JSON" in rows[1]["error"]
+    assert rows[2]["line"] == 3 and "non-empty list" in rows[2]["error"]
+    assert rows[3]["id"] == "d" and rows[3]["error"] == "model crashed"
+    assert rows[4]["refused"] is True and rows[4]["citations"] == []
+    assert len(built) == 1  # models loaded once for the whole batch
+    assert ("Et le suivant ?", 1) in built[0].calls and ("What is the capital of France?", 0) in built[0].calls
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "give one or more questions, or --batch FILE"),
+        (("Q ?", "--batch", "x.jsonl"), "not both"),
+        (("--batch", "missing.jsonl"), "batch file missing.jsonl not found"),
+        (("Q ?", "--backend", "gpt5"), "gpt5"),
+    ],
+)
+def test_bad_invocations_say_what_to_do(built: list[RecordingAssistant], args: tuple[str, ...], message: str) -> None:
+    code, _, err = run(*args)
+    assert code == 2
+    assert message in err
+    assert built == []
+
+
+def test_an_empty_question_is_a_one_line_error(built: list[RecordingAssistant]) -> None:
+    code, out, err = run("   ")
+    assert code == 2
+    assert err.strip() == "error: the question is empty; type a question about the resolution"
+
+
+@pytest.mark.slow
+def test_real_stack_extractive_json(cli: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+    """The installed command on the real embedder and index, without an LLM."""
+    result = cli("ask", "Que dit le paragraphe 27 ?", "And the next paragraph?", "--backend", "extractive",
+                 "--format", "json")
+    assert result.returncode == 0, result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["language"] == "fr" and [c["id"] for c in first["citations"]] == ["OP27"]
+    assert first["citations"][0]["label"] == "par. 27"
+    assert second["language"] == "en" and [c["id"] for c in second["citations"]] == ["OP28"]
+    assert second["citations"][0]["label"] == "para. 28"
+    assert second["backend"] == "extractive" and not second["refused"]
