@@ -76,10 +76,11 @@ class RunConfig(BaseModel):
     lexical_weight: float
     embedding_model: str
     started_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    code: str = ""  # the git commit the run started from ("+changes" when the tree had uncommitted edits)
 
     def same_work(self, other: RunConfig) -> bool:
         """Same options on the same items, or on more items: a run may be resumed with a larger --limit."""
-        fixed = {"started_at", "item_ids"}
+        fixed = {"started_at", "code", "item_ids"}
         return (
             self.model_dump(exclude=fixed) == other.model_dump(exclude=fixed)
             and other.item_ids[: len(self.item_ids)] == self.item_ids

@@ -147,7 +147,7 @@ def render_markdown(report: Report, images: Sequence[str] = ()) -> str:
         f"- Retrieval systems: {', '.join(c.systems) or 'none'}; answer backends: {', '.join(c.backends) or 'none'}",
         f"- Settings: k={c.k}, refusal threshold={c.refusal_threshold}, lexical weight={c.lexical_weight}, "
         f"embedding model `{c.embedding_model}`",
-        f"- Started {c.started_at}, scored {report.finished_at}",
+        f"- Started {c.started_at}, scored {report.finished_at}" + (f"; code `{c.code}`" if c.code else ""),
         "",
         "How to read it: recall@k is the share of an item's gold units found in the top k, out of "
         "min(|gold|, k); hit@k is 1 when any gold unit is there; MRR uses the first gold unit's rank. "

@@ -48,7 +48,7 @@ class Components(Protocol):
 
 
 def _diff(old: RunConfig, new: RunConfig) -> str:
-    a, b = old.model_dump(exclude={"started_at"}), new.model_dump(exclude={"started_at"})
+    a, b = old.model_dump(exclude={"started_at", "code"}), new.model_dump(exclude={"started_at", "code"})
     return ", ".join("items" if k == "item_ids" else k for k in a if a[k] != b[k])
 
 
@@ -76,7 +76,7 @@ def prepare(out: Path, config: RunConfig, *, resume: bool) -> list[Prediction]:
                 f"{out} holds a run with a different {_diff(old, config)}; resume it with the same options, "
                 "or choose another --out"
             )
-        config = config.model_copy(update={"started_at": old.started_at})
+        config = config.model_copy(update={"started_at": old.started_at, "code": old.code})
     if dropped or not existing:
         tmp = pred_path.with_suffix(".jsonl.tmp")
         tmp.write_text("".join(dump(p) + "\n" for p in existing), encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 from pathlib import Path
 from typing import get_args
 
@@ -23,6 +24,20 @@ def _split(values: str, allowed: tuple[str, ...], what: str) -> list[str]:
     if unknown:
         raise typer.BadParameter(f"unknown {what} {unknown[0]!r}; choose from {', '.join(allowed)} (or none)")
     return list(dict.fromkeys(names))
+
+
+def _code_version() -> str:
+    """The commit of the working tree the run starts from, for the report ("" outside a git checkout)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True,
+                               text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    if head.returncode != 0:
+        return ""
+    return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -64,7 +79,7 @@ def eval_command(
     config = RunConfig(
         dataset=str(dataset), dataset_sha256=data.sha256, item_ids=[i.id for i in items], systems=system_names,
         backends=backends, k=settings.k, refusal_threshold=settings.refusal_threshold,
-        lexical_weight=settings.lexical_weight, embedding_model=settings.embedding_model,
+        lexical_weight=settings.lexical_weight, embedding_model=settings.embedding_model, code=_code_version(),
     )
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:

@@ -5,12 +5,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from eval.dataset import EvalItem
 from eval.report import write_report
 from eval.scoring import Report, build_report
 from ingest import Document
 
 from .conftest import make_config
+
+# Debian's Chromium (Playwright's download fails offline), with everything that phones home off.
+_CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def test_report_files(tmp_path: Path, tiny_items: list[EvalItem], tiny_predictions: list, document: Document) -> None:
@@ -45,3 +51,29 @@ def test_report_without_backends_says_so(tmp_path: Path, tiny_items: list[EvalIt
     assert any("No answer backend" in n for n in report.notes)
     md = write_report(report, tmp_path, with_plots=False)["md"].read_text()
     assert "## Answers" not in md and "## Retrieval" in md
+
+
+@pytest.mark.browser
+def test_html_report_renders_offline_in_a_browser(tmp_path: Path, tiny_items: list[EvalItem], tiny_predictions: list,
+                                                  document: Document) -> None:
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("no /usr/bin/chromium; scripts/test installs it")
+    from playwright.sync_api import sync_playwright
+
+    report = build_report(tiny_items, tiny_predictions, make_config(tiny_items, systems=["ours"]), document)
+    html = write_report(report, tmp_path)["html"]
+    requested: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=_CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.on("request", lambda r: requested.append(r.url))
+            page.goto(html.as_uri())
+            decoded = page.evaluate("[...document.images].map(i => i.complete && i.naturalWidth > 0)")
+            headings = page.evaluate("[...document.querySelectorAll('h2')].map(h => h.textContent)")
+        finally:
+            browser.close()
+    assert decoded == [True] * 5
+    assert "Retrieval" in headings and "Answers" in headings
+    assert all(url.startswith(("file:", "data:")) for url in requested), requested
