@@ -21,8 +21,8 @@ class Citation(BaseModel):
 
     @property
     def formal(self) -> str:
-        """"A/RES/75/158, par. 27"."""
-        return f"{self.doc}, {self.label}"
+        """"A/RES/75/158, par. 27" (labels already qualified by the symbol in a corpus are kept as they are)."""
+        return self.label if self.label.startswith(f"{self.doc}, ") else f"{self.doc}, {self.label}"
 
 
 class Timings(BaseModel):

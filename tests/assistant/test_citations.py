@@ -129,3 +129,11 @@ def test_an_echoed_question_is_dropped(sources: list[Unit]) -> None:
 def test_chapter_abbreviations_do_not_end_sentences() -> None:
     assert split_sentences("Voir E/2016/30, chap. I, sect. D [S1]. Fin.") == ["Voir E/2016/30, chap. I, sect. D [S1].",
                                                                                 "Fin."]
+
+
+def test_formal_citation_names_the_symbol_once(document) -> None:
+    from assistant.citations import cite
+
+    unit = document.get("OP27")
+    assert cite(unit, "fr").formal == "A/RES/75/158, par. 27"
+    assert cite(unit, "en", multi_doc=True).formal == "A/RES/75/158, para. 27"
