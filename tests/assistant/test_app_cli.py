@@ -43,7 +43,8 @@ def test_bad_options_are_one_line_errors(args: tuple[str, ...], expected: str) -
 def _no_models_env(tmp_path: Path) -> dict[str, str]:
     # An empty models folder: the app must still start (and say what to do), fast, without loading anything.
     return {**os.environ, "RESOLUTION_QA_MODELS_DIR": str(tmp_path / "no-models"),
-            "RESOLUTION_QA_INDEX_DIR": str(tmp_path / "index"), "RESOLUTION_QA_BACKEND": "extractive"}
+            "RESOLUTION_QA_INDEX_DIR": str(tmp_path / "index"), "RESOLUTION_QA_BACKEND": "extractive",
+            "PYTHONUNBUFFERED": "1"}  # the app is stopped with SIGTERM: nothing it printed may sit in a buffer
 
 
 def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
