@@ -186,10 +186,11 @@ def render_markdown(report: Report, images: Sequence[str] = ()) -> str:
             o = g.overall
             rows.append([b, str(o.n), _f(o.accuracy), _f(o.correctness), _f(o.citation_precision), _f(o.citation_recall),
                          f"{o.invalid_citations}/{o.citations}", str(o.invented_references), _f(o.refusal.precision),
-                         _f(o.refusal.recall), _f(o.refusal.false_refusal_rate), _f(o.language_match), str(o.errors)])
+                         _f(o.refusal.recall), _f(o.refusal.false_refusal_rate), _f(o.language_match),
+                         str(o.fallbacks), str(o.errors)])
         md += [_table(["backend", "n", "accuracy", "correct (answerable)", "citation P", "citation R",
                        "invalid citations", "invented refs", "refusal P", "refusal R", "false refusals",
-                       "language match", "errors"], rows), ""]
+                       "language match", "fallbacks", "errors"], rows), ""]
         md += ["Latency in seconds, p50 / p95 (graded turn):", "",
                _table(["backend", "retrieval", "first token", "total"],
                       [[b, _s(g.overall.latency_retrieval), _s(g.overall.latency_first_token), _s(g.overall.latency_total)]

@@ -52,8 +52,9 @@ def _diff(old: RunConfig, new: RunConfig) -> str:
     return ", ".join("items" if k == "item_ids" else k for k in a if a[k] != b[k])
 
 
-def prepare(out: Path, config: RunConfig, *, resume: bool) -> list[Prediction]:
-    """Check the output folder and return the predictions a resumed run keeps.
+def prepare(out: Path, config: RunConfig, *, resume: bool) -> tuple[RunConfig, list[Prediction]]:
+    """Check the output folder; return the run's config (a resumed run keeps its start time and commit)
+    and the predictions it keeps.
 
     A line cut by an interruption is dropped and the file rewritten, so new lines never follow a
     torn one.
@@ -82,7 +83,7 @@ def prepare(out: Path, config: RunConfig, *, resume: bool) -> list[Prediction]:
         tmp.write_text("".join(dump(p) + "\n" for p in existing), encoding="utf-8")
         os.replace(tmp, pred_path)
     config_path.write_text(config.model_dump_json(indent=2), encoding="utf-8")
-    return existing
+    return config, existing
 
 
 def _converse(assistant: AnswerBackend, item: EvalItem, backend: str) -> AnswerPrediction:
@@ -131,13 +132,13 @@ def execute(
     *,
     resume: bool = False,
     show_progress: bool = True,
-) -> list[Prediction]:
+) -> tuple[RunConfig, list[Prediction]]:
     """Run every (item, backend) then every (item, system) not yet in out/predictions.jsonl.
 
     Lines are appended and flushed as they are made: an interrupted run keeps its work and
     KeyboardInterrupt propagates to the caller.
     """
-    predictions = prepare(out, config, resume=resume)
+    config, predictions = prepare(out, config, resume=resume)
     done = {p.key for p in predictions}
     # The first backend's rewritten question is what "ours" retrieves for on conversational items.
     lead = config.backends[0] if config.backends else None
@@ -173,4 +174,4 @@ def execute(
                     continue
                 bar.set_postfix_str(f"{item.id} {name}", refresh=False)
                 keep(retrieve(systems[name], item, name, first_answer.get(item.id)))
-    return predictions
+    return config, predictions

@@ -79,6 +79,8 @@ class AnswerItemScore(BaseModel):
     retrieval_s: float | None
     first_token_s: float | None
     total_s: float | None
+    fallback: bool = False  # the backend failed and the extractive answer stood in (Answer.backend differs)
+    notice: str | None = None  # what the assistant said about how it answered
     error: str | None
 
 
@@ -114,6 +116,7 @@ class AnswerAggregate(BaseModel):
     language_match: float | None  # detected language of the answer == question language
     declared_language_match: float | None
     errors: int
+    fallbacks: int  # answers the extractive fallback gave instead of the requested backend
     latency_retrieval: Percentiles
     latency_first_token: Percentiles
     latency_total: Percentiles
@@ -190,19 +193,25 @@ def _detector():  # noqa: ANN202 - lingua's type
     return LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.FRENCH).build()
 
 
+_WORD = re.compile(r"[^\W\d_]{2,}")
 _QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"|> .*$", re.MULTILINE)
 
 
 def detect_language(text: str) -> Lang | None:
-    """The answer's own language: quotations of the (French) text are removed before detecting,
-    since an English answer may quote the French resolution."""
+    """The answer's own language. Quotations of the (French) text are removed first, and the language
+    with the most words wins over the text's sections, since an English answer often carries French
+    titles and names ("the Recueil des Traités") that would tip a whole-text guess to French."""
     own = _QUOTED.sub(" ", text)
-    if len(re.findall(r"[^\W\d_]{2,}", own)) < 3:
+    if len(_WORD.findall(own)) < 3:
         own = text
-    found = _detector().detect_language_of(own)
-    if found is None:
-        return None
-    return "fr" if found.name == "FRENCH" else "en"
+    words = {"fr": 0, "en": 0}
+    for section in _detector().detect_multiple_languages_of(own):
+        lang = "fr" if section.language.name == "FRENCH" else "en"
+        words[lang] += len(_WORD.findall(own[section.start_index : section.end_index]))
+    if words["fr"] == words["en"]:
+        found = _detector().detect_language_of(own)
+        return None if found is None else ("fr" if found.name == "FRENCH" else "en")
+    return "fr" if words["fr"] > words["en"] else "en"
 
 
 _ORDINAL = r"(\d+)\s*(?:er|re|e|ème|st|nd|rd|th)"
@@ -269,6 +278,8 @@ def score_answer(item: EvalItem, pred: AnswerPrediction, document: Document) -> 
         retrieval_s=final.timings.retrieval,
         first_token_s=final.timings.first_token,
         total_s=final.timings.total,
+        fallback=final.backend != pred.backend,
+        notice=final.notice,
         error=None,
     )
 
@@ -310,6 +321,7 @@ def aggregate_answers(scores: Sequence[AnswerItemScore]) -> AnswerAggregate:
         language_match=_share(s.language == s.lang for s in answered),
         declared_language_match=_share(s.declared_language == s.lang for s in answered),
         errors=len(scores) - len(answered),
+        fallbacks=sum(1 for s in scores if s.fallback),
         latency_retrieval=percentiles(s.retrieval_s for s in answered),
         latency_first_token=percentiles(s.first_token_s for s in answered),
         latency_total=percentiles(s.total_s for s in answered),
@@ -339,6 +351,8 @@ def _answer_problems(score: AnswerItemScore) -> list[str]:
     if score.error:
         return [f"{b}: raised {score.error}"]
     problems: list[str] = []
+    if score.fallback:
+        problems.append(f"{b}: the extractive fallback answered ({score.notice or 'no notice'})")
     if score.answerable and score.refused:
         problems.append(f"{b}: refused an answerable question")
     elif not score.answerable and not score.refused:

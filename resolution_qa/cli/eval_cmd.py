@@ -83,7 +83,7 @@ def eval_command(
     )
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        predictions = execute(items, config, components, out, resume=resume)
+        config, predictions = execute(items, config, components, out, resume=resume)
     except KeyboardInterrupt:
         typer.echo(f"interrupted: the work done is kept in {out / PREDICTIONS}; run the same command with --resume "
                    "to continue", err=True)

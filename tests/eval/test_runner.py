@@ -25,7 +25,7 @@ def _components(tiny_items: list[EvalItem], **assistant_options: object) -> Fake
 
 def test_full_run(tmp_path: Path, tiny_items: list[EvalItem]) -> None:
     comps = _components(tiny_items)
-    preds = execute(tiny_items, make_config(tiny_items), comps, tmp_path, show_progress=False)
+    _, preds = execute(tiny_items, make_config(tiny_items), comps, tmp_path, show_progress=False)
     assert len(preds) == 4 * 3
     on_disk, dropped = read_predictions(tmp_path / PREDICTIONS)
     assert dropped == 0 and [p.key for p in on_disk] == [p.key for p in preds]
@@ -55,7 +55,7 @@ def test_interrupted_run_resumes_without_redoing_work(tmp_path: Path, tiny_items
         execute(tiny_items, config, _components(tiny_items), tmp_path, show_progress=False)
 
     second = _components(tiny_items)
-    preds = execute(tiny_items, config, second, tmp_path, resume=True, show_progress=False)
+    _, preds = execute(tiny_items, config, second, tmp_path, resume=True, show_progress=False)
     assert len(preds) == 12 and len({p.key for p in preds}) == 12
     assert [q for q, _ in second.assistants["extractive"].calls] == [tiny_items[2].question, *tiny_items[3].turns]
     assert second.systems["ours"].queries[0] == tiny_items[2].question
@@ -64,7 +64,9 @@ def test_interrupted_run_resumes_without_redoing_work(tmp_path: Path, tiny_items
 
     # a finished run resumes to nothing and builds nothing
     third = _components(tiny_items)
-    assert len(execute(tiny_items, config, third, tmp_path, resume=True, show_progress=False)) == 12
+    resumed_config, preds = execute(tiny_items, config.model_copy(update={"started_at": "later"}), third, tmp_path,
+                                    resume=True, show_progress=False)
+    assert len(preds) == 12 and resumed_config.started_at == config.started_at
     assert third.built == []
 
 
@@ -77,7 +79,7 @@ def test_resume_refuses_different_work(tmp_path: Path, tiny_items: list[EvalItem
 
 def test_a_failing_answer_is_recorded_not_fatal(tmp_path: Path, tiny_items: list[EvalItem]) -> None:
     comps = _components(tiny_items, fail_on=tiny_items[0].question)
-    preds = execute(tiny_items, make_config(tiny_items, systems=[]), comps, tmp_path, show_progress=False)
+    _, preds = execute(tiny_items, make_config(tiny_items, systems=[]), comps, tmp_path, show_progress=False)
     failed = next(p for p in preds if isinstance(p, AnswerPrediction) and p.item_id == "t-1")
     assert failed.error == "RuntimeError: model crashed" and failed.final is None
     assert all(p.error is None for p in preds if p.item_id != "t-1")
@@ -89,6 +91,6 @@ def test_a_run_can_be_extended_to_more_items(tmp_path: Path, tiny_items: list[Ev
         execute(tiny_items[1:], make_config(tiny_items[1:]), _components(tiny_items), tmp_path, resume=True,
                 show_progress=False)
     more = _components(tiny_items)
-    preds = execute(tiny_items, make_config(tiny_items), more, tmp_path, resume=True, show_progress=False)
+    _, preds = execute(tiny_items, make_config(tiny_items), more, tmp_path, resume=True, show_progress=False)
     assert len(preds) == 12 and more.systems["bm25"].queries == [tiny_items[2].question, " ".join(tiny_items[3].turns)]
     assert json.loads((tmp_path / "run.json").read_text())["item_ids"] == ["t-1", "t-2", "t-3", "t-4"]

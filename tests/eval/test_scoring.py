@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from eval.dataset import EvalItem
+from eval.predictions import AnswerPrediction
 from eval.scoring import build_report, detect_language, invented_references
 from ingest import Document
 
-from .conftest import make_config
+from .conftest import answer, cite, make_config
 
 
 def test_retrieval_scores(tiny_items: list[EvalItem], tiny_predictions: list, document: Document) -> None:
@@ -52,6 +53,18 @@ def test_answer_scores(tiny_items: list[EvalItem], tiny_predictions: list, docum
     assert o.language_match == 0.75
     assert o.latency_total.p50 == 0.5
     assert report.answers["extractive"].by_type["unanswerable"].accuracy == 1.0
+    assert o.fallbacks == 0 and o.errors == 0
+
+
+def test_a_fallback_answer_is_counted_and_listed(tiny_items: list[EvalItem], document: Document) -> None:
+    item = tiny_items[0]
+    fell_back = answer(item.question, "La résolution engage à la poursuite des auteurs.", "fr",
+                       [cite(document, "OP27", "fr")]).model_copy(update={"backend": "extractive", "notice": "LLM timed out"})
+    preds = [AnswerPrediction(item_id=item.id, backend="llamacpp", answers=[fell_back])]
+    report = build_report([item], preds, make_config([item], systems=[], backends=["llamacpp"]), document)
+    o = report.answers["llamacpp"].overall
+    assert (o.fallbacks, o.accuracy) == (1, 1.0)
+    assert report.failures[0].problems == ["llamacpp: the extractive fallback answered (LLM timed out)"]
 
 
 def test_failures_say_what_went_wrong(tiny_items: list[EvalItem], tiny_predictions: list, document: Document) -> None:
@@ -72,6 +85,9 @@ def test_language_detection_ignores_quotes() -> None:
     assert detect_language('The resolution « engage instamment les États à poursuivre les trafiquants ». '
                            'It asks States to act.') == "en"
     assert detect_language("La résolution demande aux États d'agir contre la traite.") == "fr"
+    # an English frame around untranslated French names is English
+    assert detect_language("Footnote 2 states that the text is an excerpt from the Nations Unies Recueil des "
+                           "Traités, vol. 2237, n° 39574 (footnote 1).") == "en"
 
 
 def test_invented_references(document: Document) -> None:
