@@ -25,6 +25,10 @@ class ReferenceOutOfRangeError(ResolutionQAError):
         self.maximum = maximum
 
 
+class UnknownDocumentError(ResolutionQAError):
+    """A document filter names a symbol that is not in the index."""
+
+
 class ModelsMissingError(ResolutionQAError):
     """A model file is absent or fails its size/sha256 check."""
 

@@ -64,6 +64,14 @@ class Settings(BaseSettings):
 
     # --- retrieval -----------------------------------------------------------------------------
     k: int = Field(default=5, ge=1, le=50, description="Units retrieved per question.")
+    dense_candidates: int = Field(
+        default=200,
+        ge=1,
+        description=(
+            "Passages fetched from the vector store per question before fusion with BM25; 200 is all of a "
+            "one-resolution index (~130 passages), and keeps a query fast in a large corpus."
+        ),
+    )
     lexical_weight: float = Field(
         default=0.05,
         ge=0.0,

@@ -12,7 +12,8 @@ from resolution_qa.errors import IndexUnavailableError
 from resolution_qa.settings import Settings
 
 from .embeddings import load_embeddings
-from .index import IndexInfo, Progress, SyncReport, UnitIndex, make_client
+from .client import make_client
+from .index import IndexInfo, Progress, SyncReport, UnitIndex
 from .references import find_references, resolve
 from .retriever import UnitRetriever
 from .types import Hit, Reference, RetrievalResult

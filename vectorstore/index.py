@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from urllib.parse import urlparse
 
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict
@@ -15,6 +14,7 @@ from ingest.units import Document, Unit
 from resolution_qa.errors import IndexUnavailableError, InputFileError
 from resolution_qa.settings import Settings
 
+from .client import make_client
 from .embeddings import FALLBACK_WINDOW_CHARS, fingerprint, token_counter
 from .passages import PASSAGE_VERSION, Passage, Window, passages
 
@@ -68,37 +68,6 @@ class SyncReport(BaseModel):
             f"{self.unchanged} unchanged; {self.embedded} passages embedded in {self.seconds:.1f} s"
         )
         return text + (f"; rebuilt: {self.reason}" if self.rebuilt else "")
-
-
-def make_client(settings: Settings):  # -> chromadb.ClientAPI (chromadb is imported lazily: it is slow to import)
-    """The Chroma client: a server when settings.chroma_url is set, else the embedded store in index_dir."""
-    import chromadb
-
-    client_settings = chromadb.config.Settings(anonymized_telemetry=False)
-    try:
-        if settings.chroma_url:
-            url = urlparse(settings.chroma_url)
-            if url.scheme not in ("http", "https") or not url.hostname:
-                raise IndexUnavailableError(
-                    f"RESOLUTION_QA_CHROMA_URL={settings.chroma_url!r} is not an http(s) URL; "
-                    "use e.g. http://127.0.0.1:8000"
-                )
-            return chromadb.HttpClient(
-                host=url.hostname,
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=client_settings,
-            )
-        settings.index_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.index_dir), settings=client_settings)
-    except IndexUnavailableError:
-        raise
-    except Exception as exc:  # chromadb raises many types (ValueError, sqlite, rust bindings)
-        where = settings.chroma_url or settings.index_dir
-        raise IndexUnavailableError(
-            f"cannot open the vector index at {where}: {exc}; check the path/URL, or delete the folder and "
-            "run `resolution-qa ingest`"
-        ) from exc
 
 
 def window_of(embeddings: Embeddings) -> Window:
@@ -329,13 +298,24 @@ class UnitIndex:
             )
         return self._store
 
-    def dense(self, vector: list[float]) -> dict[str, float]:
-        """Cosine similarity of every indexed unit ("doc#id") to a query vector: the best of its passages."""
+    def dense(
+        self, vector: list[float], *, docs: Sequence[str] | None = None, limit: int | None = None
+    ) -> dict[str, float]:
+        """Cosine similarity to a query vector of the best-matching units ("doc#id"): the best of their passages.
+
+        At most `limit` passages are fetched (default settings.dense_candidates); `docs` keeps only the units
+        of those document symbols.
+        """
         n = self.count()
         if n == 0:
             raise IndexUnavailableError("the vector index is empty; run `resolution-qa ingest`")
+        limit = min(n, limit or self.settings.dense_candidates)
+        where = None
+        if docs:
+            where = {"doc": docs[0]} if len(docs) == 1 else {"doc": {"$in": list(docs)}}
         scores: dict[str, float] = {}
-        for doc, distance in self.store.similarity_search_by_vector_with_relevance_scores(vector, k=n):
+        found = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=limit, filter=where)
+        for doc, distance in found:
             key = f"{doc.metadata['doc']}#{doc.metadata['unit_id']}"
             scores[key] = max(scores.get(key, -1.0), 1.0 - float(distance))  # cosine distance -> similarity
         return scores

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -11,7 +12,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from ingest.units import Document, Unit
-from resolution_qa.errors import EmptyQuestionError
+from resolution_qa.errors import EmptyQuestionError, UnknownDocumentError
 
 from .index import UnitIndex
 from .lexical import LexicalIndex
@@ -39,11 +40,13 @@ class UnitRetriever(BaseRetriever):
 
     _lexical: LexicalIndex | None = PrivateAttr(default=None)
     _by_symbol: dict[str, Document] = PrivateAttr(default_factory=dict)
+    _units: dict[str, Unit] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any, /) -> None:
         if not self.documents:
             raise ValueError("a UnitRetriever needs at least one indexed document")
         self._by_symbol = {d.symbol: d for d in self.documents}
+        self._units = {u.key: u for d in self.documents for u in d.units}
         if self.lexical_weight > 0:
             self._lexical = LexicalIndex([u for d in self.documents for u in d.units], self.document.lang)
 
@@ -53,10 +56,22 @@ class UnitRetriever(BaseRetriever):
         return self.documents[0]
 
     # --- retrieval -------------------------------------------------------------------------------------------
-    def _referenced(self, references: list[Reference]) -> list[Unit]:
+    def selected(self, docs: Sequence[str] | None) -> list[Document]:
+        """The indexed documents with these symbols (all of them when `docs` is empty); unknown symbols fail."""
+        if not docs:
+            return list(self.documents)
+        unknown = [d for d in docs if d not in self._by_symbol]
+        if unknown:
+            raise UnknownDocumentError(
+                f"{', '.join(unknown)} is not in the index (indexed: {', '.join(self._by_symbol)}); "
+                "pick one of those or ingest it first"
+            )
+        return [self._by_symbol[d] for d in dict.fromkeys(docs)]
+
+    def _referenced(self, references: list[Reference], default: Document) -> list[Unit]:
         units: list[Unit] = []
         for reference in references:
-            document = self._by_symbol.get(reference.doc) if reference.doc else self.document
+            document = self._by_symbol.get(reference.doc) if reference.doc else default
             if document is None:
                 continue  # "résolution 64/293, par. 5": a resolution that is not indexed
             unit = resolve(reference, document)  # raises ReferenceOutOfRangeError
@@ -67,19 +82,26 @@ class UnitRetriever(BaseRetriever):
     def _linked(self, unit: Unit) -> list[Unit]:
         return related(unit, self._by_symbol[unit.doc])
 
-    def search(self, query: str, k: int | None = None) -> RetrievalResult:
-        """Rank the units for a question; raises EmptyQuestionError and ReferenceOutOfRangeError."""
+    def search(self, query: str, k: int | None = None, docs: Sequence[str] | None = None) -> RetrievalResult:
+        """Rank the units for a question, within the documents `docs` (symbols; default all).
+
+        A bare "par. 27" means the first selected document. Raises EmptyQuestionError,
+        ReferenceOutOfRangeError and UnknownDocumentError.
+        """
         question = (query or "").strip()
         if not question:
             raise EmptyQuestionError("the question is empty; type a question about the resolution")
         k = k or self.k
+        chosen = self.selected(docs)
+        symbols = {d.symbol for d in chosen}
         references = find_references(question)
-        referenced = self._referenced(references)
+        referenced = self._referenced(references, chosen[0])
 
-        dense = self.index.dense(self.embeddings.embed_query(question))
+        only = [d.symbol for d in chosen] if len(chosen) < len(self.documents) else None
+        dense = self.index.dense(self.embeddings.embed_query(question), docs=only)
         lexical = self._lexical.scores(question) if self._lexical is not None else {}
         fused = {key: sim + self.lexical_weight * lexical.get(key, 0.0) for key, sim in dense.items()}
-        units = {u.key: u for d in self.documents for u in d.units}
+        units = self._units
 
         def hit(unit: Unit, via: str, score: float | None = None) -> Hit:
             return Hit(
@@ -98,7 +120,7 @@ class UnitRetriever(BaseRetriever):
             hits.append(hit(unit, "ranked"))
             seen.add(unit.key)
         for key in sorted(fused, key=lambda key: -fused[key]):
-            if key not in seen and key in units:
+            if key not in seen and key in units and units[key].doc in symbols:
                 hits.append(hit(units[key], "ranked"))
                 seen.add(key)
         ranked = hits[:k]

@@ -148,7 +148,7 @@ def test_long_units_are_split_into_parts_that_keep_the_unit_id(index_settings, f
         assert all(stored[pid][1].startswith(unit.label(unit.lang)) for pid in parts)  # each part keeps its label
     index = UnitIndex(index_settings, fake_embeddings)
     assert index.documents()[0].units == document.units  # parts never turn into extra units
-    scores = index.dense(fake_embeddings.embed_query("traite des femmes"))
+    scores = index.dense(fake_embeddings.embed_query("traite des femmes"), limit=index.count())
     assert set(scores) == {u.key for u in document.units}
 
 
