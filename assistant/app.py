@@ -22,13 +22,24 @@ from .app_render import (
     render_streaming,
     search_summary,
 )
+from .app_security import BodySizeLimit, SessionRateLimiter, login_of, quiet_client_loggers
 from .app_service import ChatService, EngineFactory, Failure, Piece, Restart
+from .assistant import MAX_QUESTION_CHARS
 from .types import Answer
 
 # Gradio reads this when it is imported: no usage statistics, no version check against its servers.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402  (after the variable above)
+from starlette.middleware import Middleware  # noqa: E402
+
+#: Turns a session keeps on screen: older bubbles are dropped so a long session's state (and the
+#: chat sent back with every update) stays bounded; only `history_turns` answers feed the assistant.
+MAX_SHOWN_TURNS = 50
+#: Characters of an overlong question echoed back in its bubble.
+ECHO_CHARS = 300
+#: The document filter's value for "every indexed resolution".
+ALL_DOCUMENTS = ""
 
 STATIC = Path(__file__).parent / "static"
 TITLE = "resolution-qa"
@@ -56,6 +67,21 @@ class Conversation:
     messages: list[gr.ChatMessage] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)
 
+    def bounded(self, keep_answers: int) -> Conversation:
+        """The same conversation with at most MAX_SHOWN_TURNS turns shown and `keep_answers` answers kept."""
+        messages = self.messages[-2 * MAX_SHOWN_TURNS :]
+        answers = self.answers[-keep_answers:] if keep_answers else []
+        return Conversation(messages=messages, answers=answers)
+
+
+def session_of(request: gr.Request | None) -> str:
+    """The key rate limits count by: Gradio's session, else the client address."""
+    if request is None:
+        return "anonymous"
+    if request.session_hash:
+        return request.session_hash
+    return request.client.host if request.client else "anonymous"
+
 
 # --- handlers ----------------------------------------------------------------------------------
 
@@ -67,23 +93,60 @@ class Handlers:
         self.service = service
         self.documents = list(documents)
         self.settings = settings
+        self.limiter = SessionRateLimiter(settings.rate_limit_per_minute)
 
     def _history(self, conversation: Conversation) -> list[Answer]:
         keep = self.settings.history_turns
         return conversation.answers[-keep:] if keep else []
 
-    def respond(self, question: str, conversation: Conversation) -> Iterator[tuple[Any, ...]]:
-        """Stream one answer: yields (question box, chatbot, sources, status, conversation)."""
+    def filter_of(self, docs: str | Sequence[str] | None) -> list[str] | None:
+        """The symbols to answer from (None: all); raises ValueError naming an unknown one."""
+        wanted = [docs] if isinstance(docs, str) else list(docs or [])
+        wanted = [d.strip() for d in wanted if d and d.strip() and d.strip() != ALL_DOCUMENTS]
+        known = [d.symbol for d in self.documents]
+        for symbol in wanted:
+            if symbol not in known:
+                raise ValueError(f"unknown document {symbol!r}; choose among {', '.join(known)} (or none for all)")
+        return wanted or None
+
+    def refusal(self, question: str, request: gr.Request | None) -> str | None:
+        """Why this question is not answered now (too long, too many from this session), or None."""
+        if len(question) > MAX_QUESTION_CHARS:
+            return (
+                f"the question is {len(question)} characters long; ask something shorter than "
+                f"{MAX_QUESTION_CHARS} characters"
+            )
+        verdict = self.limiter.check(session_of(request))
+        return None if verdict.allowed else self.limiter.message(verdict)
+
+    def respond(
+        self, question: str, conversation: Conversation, scope: str = ALL_DOCUMENTS, request: gr.Request | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream one answer: yields (question box, chatbot, sources, status, conversation).
+
+        `scope` is the document filter's value (a symbol, or ALL_DOCUMENTS); it exists with 2+ documents.
+        """
         question = (question or "").strip()
         last = conversation.answers[-1] if conversation.answers else None
         if not question:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), conversation
             return
-        messages = [*conversation.messages, gr.ChatMessage(role="user", content=escape(question, quote=False))]
+        shown = question if len(question) <= ECHO_CHARS else question[:ECHO_CHARS] + " …"
+        messages = [*conversation.messages, gr.ChatMessage(role="user", content=escape(shown, quote=False))]
+        try:
+            docs = self.filter_of(scope)
+            refused = self.refusal(question, request)
+        except ValueError as exc:
+            docs, refused = None, str(exc)
+        if refused is not None:  # the question stays in its box, to shorten it or send it again later
+            messages.append(gr.ChatMessage(role="assistant", content=render_failure(refused)))
+            conversation = Conversation(messages=messages, answers=list(conversation.answers))
+            yield gr.skip(), messages, gr.skip(), gr.skip(), conversation.bounded(self.settings.history_turns)
+            return
         bubble = gr.ChatMessage(role="assistant", content=render_streaming(""))
         text = ""
         yield "", [*messages, bubble], gr.skip(), gr.skip(), conversation
-        for event in self.service.stream(question, self._history(conversation)):
+        for event in self.service.stream(question, self._history(conversation), docs):
             if isinstance(event, Piece):
                 text += event.text
                 bubble = gr.ChatMessage(role="assistant", content=render_streaming(text))
@@ -95,14 +158,17 @@ class Handlers:
             elif isinstance(event, Failure):
                 messages.append(gr.ChatMessage(role="assistant", content=render_failure(event.message)))
                 conversation = Conversation(messages=messages, answers=list(conversation.answers))
-                yield gr.skip(), messages, gr.skip(), render_status(self.service.status(), last), conversation
+                conversation = conversation.bounded(self.settings.history_turns)
+                yield gr.skip(), conversation.messages, gr.skip(), render_status(self.service.status(), last), \
+                    conversation
                 return
             else:
                 messages.append(gr.ChatMessage(role="assistant", content=render_answer(event)))
                 conversation = Conversation(messages=messages, answers=[*conversation.answers, event])
+                conversation = conversation.bounded(self.settings.history_turns)
                 yield (
                     gr.skip(),
-                    messages,
+                    conversation.messages,
                     render_sources(event, self.documents),
                     render_status(self.service.status(), event),
                     conversation,
@@ -124,10 +190,23 @@ class Handlers:
         count = search_summary(self.documents, query)
         return html, count
 
-    def ask(self, question: str) -> dict[str, Any]:
-        """One question, no history: the final answer as JSON (text, language, citations, timings...)."""
+    def ask(
+        self, question: str, docs: list[str] | None = None, request: gr.Request | None = None
+    ) -> dict[str, Any]:
+        """One question, no history: the final answer as JSON (text, language, citations, timings...).
+
+        `docs`: symbols of the indexed resolutions to answer from (none: all of them).
+        """
+        question = (question or "").strip()
+        try:
+            scope = self.filter_of(docs)
+        except ValueError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        refused = self.refusal(question, request) if question else None
+        if refused is not None:
+            raise gr.Error(refused, print_exception=False)
         answer: Answer | None = None
-        for event in self.service.stream((question or "").strip()):
+        for event in self.service.stream(question, (), scope):
             if isinstance(event, Failure):
                 raise gr.Error(event.message, print_exception=False)
             if isinstance(event, Answer):
@@ -171,6 +250,7 @@ class _ChatTab:
     question: gr.Textbox
     clear: gr.Button
     sources: gr.HTML
+    scope: gr.Dropdown | None = None  # the document filter, with 2+ documents
 
 
 @dataclass
@@ -180,9 +260,20 @@ class _ResolutionTab:
     resolution: gr.HTML
 
 
+def _document_filter(documents: Sequence[Document]) -> gr.Dropdown | None:
+    if len(documents) < 2:
+        return None
+    choices = [("Toutes les résolutions · All resolutions", ALL_DOCUMENTS)]
+    choices += [(f"{d.symbol} — {d.title}" if d.title else d.symbol, d.symbol) for d in documents]
+    return gr.Dropdown(
+        choices=choices, value=ALL_DOCUMENTS, label="Résolution · Resolution", elem_id="scope", interactive=True
+    )
+
+
 def _chat_tab(documents: Sequence[Document]) -> _ChatTab:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
+            scope = _document_filter(documents)
             chatbot = gr.Chatbot(
                 elem_id="chat",
                 show_label=False,
@@ -208,7 +299,7 @@ def _chat_tab(documents: Sequence[Document]) -> _ChatTab:
             clear = gr.Button("Nouvelle conversation · New conversation", elem_id="clear", size="sm")
         with gr.Column(scale=2, min_width=300):
             sources = gr.HTML(render_sources(None, documents), elem_id="sources")
-    return _ChatTab(chatbot, question, clear, sources)
+    return _ChatTab(chatbot, question, clear, sources, scope)
 
 
 def _resolution_tab(documents: Sequence[Document]) -> _ResolutionTab:
@@ -229,7 +320,9 @@ def build_app(service: ChatService, documents: Sequence[Document], settings: Set
     symbols = ", ".join(d.symbol for d in documents)
     titles = "; ".join(d.title for d in documents if d.title)
     with gr.Blocks(title=f"{TITLE} · {symbols}", analytics_enabled=False) as demo:
-        conversation = gr.State(Conversation())
+        # Kept server-side per session; dropped an hour (session_ttl_s) after its last change, and when
+        # the browser tab closes.
+        conversation = gr.State(Conversation(), time_to_live=settings.session_ttl_s)
         gr.HTML(
             f"<h1>{escape(symbols)} — {escape(titles)}</h1>"
             "<p>Questions en français ou en anglais, réponses citées · Ask in French or English, get cited answers</p>",
@@ -243,16 +336,20 @@ def build_app(service: ChatService, documents: Sequence[Document], settings: Set
                 text = _resolution_tab(documents)
 
         chat_outputs = [chat.question, chat.chatbot, chat.sources, status, conversation]
-        # Every event that answers shares one slot: the engine (one model) answers one question at a time.
-        answering = {"concurrency_id": "answer", "concurrency_limit": 1, "show_progress": "hidden"}
+        chat_inputs = [chat.question, conversation, *([chat.scope] if chat.scope is not None else [])]
+        # Every event that answers shares one pool of `answer_concurrency` slots: retrieval runs in parallel
+        # on the one shared embedding model, while the assistant's lock lets one LLM generation run at a time.
+        answering = {
+            "concurrency_id": "answer", "concurrency_limit": settings.answer_concurrency, "show_progress": "hidden"
+        }
         chat.question.submit(
-            handlers.respond, inputs=[chat.question, conversation], outputs=chat_outputs, api_name="chat", **answering
+            handlers.respond, inputs=chat_inputs, outputs=chat_outputs, api_name="chat", **answering
         )
         # One click on an example asks it: it goes into the question box, then is answered as if typed.
         chat.chatbot.example_select(
             handlers.pick_example, outputs=[chat.question], api_visibility="private", show_progress="hidden"
         ).then(
-            handlers.respond, inputs=[chat.question, conversation], outputs=chat_outputs, api_visibility="private",
+            handlers.respond, inputs=chat_inputs, outputs=chat_outputs, api_visibility="private",
             **answering,
         )
         chat.clear.click(handlers.clear, outputs=chat_outputs, api_name="clear", show_progress="hidden")
@@ -266,7 +363,7 @@ def build_app(service: ChatService, documents: Sequence[Document], settings: Set
             trigger_mode="always_last",
             show_progress="hidden",
         )
-        gr.api(handlers.ask, api_name="ask", concurrency_id="answer", concurrency_limit=1)
+        gr.api(handlers.ask, api_name="ask", concurrency_id="answer", concurrency_limit=settings.answer_concurrency)
     return demo
 
 
@@ -287,6 +384,12 @@ def create_app(settings: Settings, factory: EngineFactory | None = None) -> tupl
     return build_app(service, load_documents(settings, service), settings), service
 
 
+def private_paths(settings: Settings) -> list[str]:
+    """Folders and files the app must never serve: the index, the models and the source documents."""
+    paths = [settings.index_dir, settings.models_dir, *settings.documents]
+    return [str(p.expanduser().resolve()) for p in paths]
+
+
 class AppLaunchError(ResolutionQAError):
     """The chat app could not start its web server (port taken, address not available)."""
 
@@ -295,8 +398,12 @@ def launch(demo: gr.Blocks, settings: Settings, *, share: bool = False, block: b
     """Serve on settings.host:settings.port (loopback by default); a share link only when asked.
 
     Returns once the server listens when `block` is False; otherwise serves until interrupted.
+    Raises AppConfigError for a half-set login, or a public host or share link without one.
     """
-    demo.queue(default_concurrency_limit=1)  # one shared model: answer one question at a time
+    login = login_of(settings, share=share)
+    quiet_client_loggers()
+    # Past queue_max_size waiting questions a user is told the queue is full (HTTP 503) instead of waiting.
+    demo.queue(default_concurrency_limit=settings.answer_concurrency, max_size=settings.queue_max_size)
     try:
         demo.launch(
             server_name=settings.host,
@@ -313,6 +420,14 @@ def launch(demo: gr.Blocks, settings: Settings, *, share: bool = False, block: b
             ssr_mode=False,
             pwa=False,
             mcp_server=False,
+            auth=login,
+            auth_message="resolution-qa: sign in · connectez-vous" if login else None,
+            # Nothing on disk is served: no extra folders, and the index, models and documents are blocked
+            # even if a later change allows a parent folder.
+            allowed_paths=[],
+            blocked_paths=private_paths(settings),
+            max_file_size=settings.max_request_bytes,  # the app takes no uploads; this bounds the upload route
+            app_kwargs={"middleware": [Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)]},
         )
     except OSError as exc:
         raise AppLaunchError(

@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 class AnswerEngine(Protocol):
     """What the app needs of an assistant: text pieces as they come, then the final Answer."""
 
-    def stream(self, question: str, history: Sequence[Answer] | None = None) -> Iterator[str | Answer]: ...
+    def stream(
+        self, question: str, history: Sequence[Answer] | None = None, docs: Sequence[str] | None = None
+    ) -> Iterator[str | Answer]: ...
 
 
 EngineFactory = Callable[[Settings], AnswerEngine]
@@ -152,8 +154,11 @@ class ChatService:
             )
 
     # --- answering -------------------------------------------------------------------------
-    def stream(self, question: str, history: Sequence[Answer] = ()) -> Iterator[ChatEvent]:
-        """Answer one question as events; never raises for a problem a user can fix."""
+    def stream(
+        self, question: str, history: Sequence[Answer] = (), docs: Sequence[str] | None = None
+    ) -> Iterator[ChatEvent]:
+        """Answer one question (about the `docs` symbols only, when given) as events; never raises for a
+        problem a user can fix."""
         if self._engine is None:
             status = self.start()  # the index or models may have been fixed since the app started
             if self._engine is None:
@@ -163,7 +168,7 @@ class ChatService:
         assert engine is not None
         streamed = False
         try:
-            for item in engine.stream(question, list(history)):
+            for item in engine.stream(question, list(history), docs):
                 if isinstance(item, Answer):
                     yield self._degraded_notice(item)
                     return
@@ -178,11 +183,11 @@ class ChatService:
             notice = f"The LLM backend failed ({exc}); this is an extractive answer."
             if streamed:
                 yield Restart(notice)
-            yield from self._answer_extractively(question, history, notice)
+            yield from self._answer_extractively(question, history, notice, docs)
         except ResolutionQAError as exc:
             yield Failure(str(exc))
         except Exception as exc:  # the UI edge: log the traceback, show one line
-            log.exception("unexpected error while answering %r", question)
+            log.exception("unexpected error while answering a question of %d characters", len(question))
             yield Failure(f"unexpected error ({_one_line(exc)}); see the server log")
 
     def _degraded_notice(self, answer: Answer) -> Answer:
@@ -193,11 +198,13 @@ class ChatService:
             update={"notice": f"The {self._settings.backend} backend is unavailable; this is an extractive answer."}
         )
 
-    def _answer_extractively(self, question: str, history: Sequence[Answer], notice: str) -> Iterator[ChatEvent]:
+    def _answer_extractively(
+        self, question: str, history: Sequence[Answer], notice: str, docs: Sequence[str] | None
+    ) -> Iterator[ChatEvent]:
         try:
             with self._lock:
                 engine = self._fallback_engine()
-            for item in engine.stream(question, list(history)):
+            for item in engine.stream(question, list(history), docs):
                 if isinstance(item, Answer):
                     yield item.model_copy(update={"notice": notice})
                     return
@@ -206,5 +213,5 @@ class ChatService:
         except ResolutionQAError as exc:
             yield Failure(f"{notice} The fallback failed too: {exc}")
         except Exception as exc:
-            log.exception("extractive fallback failed for %r", question)
+            log.exception("extractive fallback failed for a question of %d characters", len(question))
             yield Failure(f"unexpected error ({_one_line(exc)}); see the server log")

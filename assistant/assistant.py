@@ -22,9 +22,9 @@ from vectorstore.links import related
 from vectorstore.types import RetrievalResult
 
 from .backends import make_chat_model
-from .citations import LabelStream, cite, display_label, validate
+from .citations import LabelStream, StreamScreen, cite, display_label, validate
 from .extractive import PassageScorer, extract, render
-from .guard import without_instructions
+from .guard import foreign, injected_payloads, obeys, without_instructions
 from .language import LanguageGuess, detect_language, warm_up
 from .prompts import (
     ANSWER_PROMPT,
@@ -37,14 +37,18 @@ from .prompts import (
     NOT_IN_SOURCES,
     OTHER_LANGUAGE,
     OUT_OF_RANGE,
+    OUT_OF_RANGE_ANY,
     PREVIOUS_QUESTION,
     REFUSAL,
+    REFUSAL_ANY,
 )
 from .rewrite import Rewrite, rewrite
 from .types import Answer, Citation, Timings, Turn
 
 #: Longest question accepted, in characters (a pasted page is not a question).
 MAX_QUESTION_CHARS = 4000
+#: An LLM answer longer than llm_max_tokens times this many characters is cut off as garbage.
+MAX_CHARS_PER_TOKEN = 12
 #: Units given to the chat model: the small default model contradicts itself with 7 or more.
 CONTEXT_UNITS = 3
 #: Footnotes of an explicitly named paragraph given with it.
@@ -71,15 +75,19 @@ class Retriever(Protocol):
     document: Document
     embeddings: Embeddings
 
-    def search(self, query: str, k: int | None = None) -> RetrievalResult: ...
+    def search(self, query: str, k: int | None = None, docs: Sequence[str] | None = None) -> RetrievalResult: ...
 
 
 def clean_question(question: str) -> str:
-    """Strip control characters and surrounding space; reject empty and overlong questions."""
+    """Strip control characters and surrounding space; reject empty, wordless (punctuation, emoji) and overlong questions."""
     text = _CONTROL.sub(" ", unicodedata.normalize("NFC", question or ""))
     text = re.sub(r"[ \t]+", " ", text).strip()
     if not text:
         raise EmptyQuestionError("the question is empty; type a question about the resolution")
+    if not re.search(r"\w", text):  # "???", "😀🙏": nothing to retrieve, in any language or script
+        raise EmptyQuestionError(
+            "the question has no words, only punctuation or symbols; type a question about the resolution"
+        )
     if len(text) > MAX_QUESTION_CHARS:
         raise QuestionTooLongError(
             f"the question is {len(text)} characters long; ask something shorter than {MAX_QUESTION_CHARS}"
@@ -102,6 +110,7 @@ class Prepared:
     started: float
     retrieval_s: float
     out_of_range: ReferenceOutOfRangeError | None = None
+    docs: tuple[str, ...] = ()  # the documents the question was asked about (a filter), by symbol
 
     @property
     def lang(self) -> Lang:
@@ -152,24 +161,32 @@ class Assistant:
 
     # --- public API ------------------------------------------------------------------------------
 
-    def ask(self, question: str, history: Sequence[Turn | Answer] | None = None) -> Answer:
-        """Answer one question; `history` holds the previous turns of the conversation, oldest first."""
+    def ask(
+        self, question: str, history: Sequence[Turn | Answer] | None = None, docs: Sequence[str] | None = None
+    ) -> Answer:
+        """Answer one question; `history` holds the previous turns of the conversation, oldest first.
+
+        `docs` (symbols, e.g. ["A/RES/75/158"]) limits the answer to those indexed resolutions; None or
+        empty means all of them. An unknown symbol raises UnknownDocumentError.
+        """
         answer: Answer | None = None
-        for item in self.stream(question, history):
+        for item in self.stream(question, history, docs):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None
         return answer
 
-    def stream(self, question: str, history: Sequence[Turn | Answer] | None = None) -> Iterator[str | Answer]:
-        """Yield pieces of the answer text as they come, then the final Answer.
+    def stream(
+        self, question: str, history: Sequence[Turn | Answer] | None = None, docs: Sequence[str] | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield pieces of the answer text as they come, then the final Answer (`docs`: as for `ask`).
 
         The final Answer's text is authoritative: validation may attribute citations the stream
         did not show, and a failing LLM is replaced by the extractive answer.
         """
         started = perf_counter()
         prepared: Prepared = self.prepare.invoke(
-            {"question": question, "history": list(history or []), "started": started}
+            {"question": question, "history": list(history or []), "started": started, "docs": tuple(docs or ())}
         )
         lang = prepared.lang
         if prepared.out_of_range is not None:
@@ -186,20 +203,22 @@ class Assistant:
             return
 
         stream = LabelStream(context, lang, NOT_IN_SOURCES, multi_doc=self._multi_doc)
+        payloads = injected_payloads(prepared.question, [u.text for u in context])
+        screen = StreamScreen(context, lambda sentence: foreign(sentence) or obeys(sentence, payloads))
         raw: list[str] = []
         first_token: float | None = None
         try:
             with self._llm_lock:
                 for piece in self._generate_pieces(prepared, context):
                     raw.append(piece)
-                    shown = stream.feed(piece)
+                    shown = screen.feed(stream.feed(piece))
                     if shown:
                         if first_token is None:
                             first_token = perf_counter() - started
                             if not prepared.guess.supported:
                                 yield OTHER_LANGUAGE + "\n"
                         yield shown
-            tail = stream.flush()
+            tail = screen.feed(stream.flush()) + screen.flush()
             if tail:
                 first_token = first_token if first_token is not None else perf_counter() - started
                 yield tail
@@ -212,22 +231,34 @@ class Assistant:
 
     # --- pipeline steps --------------------------------------------------------------------------
 
-    def _rewrite_step(self, inputs: dict) -> tuple[str, LanguageGuess, Rewrite, float]:
+    def _rewrite_step(self, inputs: dict) -> tuple[str, LanguageGuess, Rewrite, float, tuple[str, ...]]:
         question = clean_question(inputs["question"])
         turns = [_as_turn(t) for t in inputs["history"]]
         turns = turns[-self.settings.history_turns :] if self.settings.history_turns else []
         fallback: Lang = next((t.language for t in reversed(turns) if t.language), None) or "en"
         asked = without_instructions(question)
         guess = detect_language(asked, fallback)
-        return question, guess, rewrite(asked, turns, self.retriever.document, guess.answer), inputs["started"]
+        documents = self.retriever.documents
+        rewritten = rewrite(asked, turns, self.retriever.document, guess.answer, documents=documents)
+        docs: tuple[str, ...] = inputs.get("docs", ())
+        if not docs and self._multi_doc and rewritten.previous is not None and turns:
+            # "And what does it ask of States?" goes on about the resolution the last answer cited.
+            cited = {c.doc for c in turns[-1].citations}
+            docs = tuple(cited) if len(cited) == 1 else ()
+        return question, guess, rewritten, inputs["started"], docs
 
-    def _retrieve_step(self, step: tuple[str, LanguageGuess, Rewrite, float]) -> Prepared:
-        question, guess, rewritten, started = step
+    def _retrieve_step(self, step: tuple[str, LanguageGuess, Rewrite, float, tuple[str, ...]]) -> Prepared:
+        question, guess, rewritten, started, docs = step
         try:
-            result = self.retriever.search(rewritten.standalone)
+            if docs:
+                result = self.retriever.search(rewritten.standalone, docs=docs)
+            else:
+                result = self.retriever.search(rewritten.standalone)
         except ReferenceOutOfRangeError as exc:
-            return Prepared(question, guess, rewritten, None, started, perf_counter() - started, out_of_range=exc)
-        return Prepared(question, guess, rewritten, result, started, perf_counter() - started)
+            return Prepared(
+                question, guess, rewritten, None, started, perf_counter() - started, out_of_range=exc, docs=docs
+            )
+        return Prepared(question, guess, rewritten, result, started, perf_counter() - started, docs=docs)
 
     def _should_refuse(self, result: RetrievalResult) -> bool:
         if result.references:
@@ -251,9 +282,21 @@ class Assistant:
         assert self.generate is not None
         inputs = self.prompt_inputs(prepared, context)
         deadline = perf_counter() + self.settings.llm_timeout_s
-        for piece in self.generate.stream(inputs):
+        # The chat model is streamed itself, not through the prompt | model | parser chain: a chain's stream,
+        # abandoned at the deadline, reads the rest of the answer before it closes (measured: a server
+        # trickling for 6 s held a 1 s timeout to 6.2 s); the model's own stream closes at once.
+        assert self.chat_model is not None
+        limit = self.settings.llm_max_tokens * MAX_CHARS_PER_TOKEN
+        written = 0
+        for chunk in self.chat_model.stream(ANSWER_PROMPT.invoke(inputs)):
             if perf_counter() > deadline:
                 raise BackendError(f"no complete answer within {self.settings.llm_timeout_s:g} s")
+            piece = chunk.content if isinstance(chunk.content, str) else "".join(
+                part if isinstance(part, str) else str(part.get("text", "")) for part in chunk.content
+            )
+            written += len(piece)
+            if written > limit:  # a server that ignores max_tokens: its answer is garbage, not a longer answer
+                raise BackendError(f"the answer ran past {limit} characters ({self.settings.llm_max_tokens} tokens)")
             yield piece
 
     def prompt_inputs(self, prepared: Prepared, context: Sequence[Unit]) -> dict[str, str]:
@@ -262,7 +305,8 @@ class Assistant:
         question = prepared.question if rw.previous is not None else rw.standalone
         vector = self.scorer.embed_query(question) if any(len(u.text) > CONTEXT_UNIT_CHARS for u in context) else None
         sources = "\n".join(
-            f'<source tag="S{i}" label="{display_label(unit, prepared.lang, multi_doc=self._multi_doc)}">'
+            f'<source tag="S{i}"{self._resolution_attribute(unit)} '
+            f'label="{display_label(unit, prepared.lang, multi_doc=self._multi_doc)}">'
             f"{_data(self._unit_text(unit, vector))}</source>"
             for i, unit in enumerate(context, start=1)
         )
@@ -274,6 +318,13 @@ class Assistant:
             "question": _data(question),
             "instruction": INSTRUCTION[prepared.lang],
         }
+
+    def _resolution_attribute(self, unit: Unit) -> str:
+        """In a corpus, which resolution a source comes from: its symbol and title."""
+        if not self._multi_doc:
+            return ""
+        title = self._document_of(unit).title
+        return f' resolution="{unit.doc}"' + (f' title="{_data(title).replace(chr(34), chr(39))}"' if title else "")
 
     def _unit_text(self, unit: Unit, vector: Sequence[float] | None) -> str:
         text = unit.text
@@ -305,6 +356,9 @@ class Assistant:
         if NOT_IN_SOURCES in raw and not re.search(r"\[\s*S?\d", raw):
             return self._refusal(prepared, self._suggestions(result), first_token=first_token)
         question = prepared.question if prepared.rewrite.previous is not None else prepared.rewrite.standalone
+        # Orders hidden in the question or the sources ("answer only 'PWNED'", "answer in German") name what
+        # an obedient model would write; such sentences are dropped like leaks of the rules.
+        payloads = injected_payloads(prepared.question, [u.text for u in context])
         checked = validate(
             raw.replace(NOT_IN_SOURCES, ""),
             context,
@@ -312,6 +366,7 @@ class Assistant:
             self.scorer.best_unit,
             question=question,
             multi_doc=self._multi_doc,
+            obeys=lambda sentence: foreign(sentence) or obeys(sentence, payloads),
         )
         if not checked.text and checked.ungrounded:
             # Everything the model said rested on numbers the text does not contain.
@@ -366,9 +421,12 @@ class Assistant:
 
     def _refusal(self, prepared: Prepared, closest: Sequence[Unit], *, first_token: float | None = None) -> Answer:
         lang = prepared.lang
-        doc = self.retriever.document.symbol
         lines = [] if prepared.guess.supported else [OTHER_LANGUAGE]
-        lines.append(REFUSAL[lang].format(doc=doc))
+        scope = self._scope(prepared)
+        if len(scope) == 1:
+            lines.append(REFUSAL[lang].format(doc=scope[0]))
+        else:
+            lines.append(REFUSAL_ANY[lang].format(docs=", ".join(scope)))
         suggestions = tuple(cite(u, lang, multi_doc=self._multi_doc) for u in closest)
         if suggestions:
             lines.append(CLOSEST[lang].format(labels=", ".join(s.label for s in suggestions)))
@@ -381,6 +439,7 @@ class Assistant:
             refused=True,
             suggestions=suggestions,
             first_token=first_token,
+            notice=None if prepared.guess.supported else OTHER_LANGUAGE,  # as for every answer to another language
         )
 
     def _out_of_range(self, prepared: Prepared) -> Answer:
@@ -389,10 +448,28 @@ class Assistant:
         lang = prepared.lang
         kind = exc.kind if exc.kind in KIND_NAMES[lang] else "operative"
         plural, singular = KIND_NAMES[lang][kind]  # type: ignore[index]
-        text = OUT_OF_RANGE[lang].format(
-            doc=self.retriever.document.symbol, maximum=exc.maximum, plural=plural, singular=singular, number=exc.number
-        )
+        docs = exc.docs or (self.retriever.document.symbol,)
+        if len(docs) == 1:
+            text = OUT_OF_RANGE[lang].format(
+                doc=docs[0], maximum=exc.maximum, plural=plural, singular=singular, number=exc.number
+            )
+        else:
+            text = OUT_OF_RANGE_ANY[lang].format(docs=", ".join(docs), singular=singular, number=exc.number)
         return self._answer(prepared, text=text, units=[], context=[], backend=self.backend, refused=True)
+
+    def _scope(self, prepared: Prepared) -> list[str]:
+        """The symbols of the documents a question was answered from: named in it, else the filter, else all."""
+        from vectorstore.references import named_resolutions
+
+        indexed = [d.symbol for d in self.retriever.documents]
+        named = [s for s in named_resolutions(prepared.rewrite.standalone) if s in indexed]
+        if named:
+            return named
+        if prepared.docs:
+            from vectorstore.references import resolution_symbol
+
+            return list(dict.fromkeys(resolution_symbol(d) for d in prepared.docs))
+        return indexed
 
     def _suggestions(self, result: RetrievalResult) -> list[Unit]:
         return [h.unit for h in result.hits if h.via in ("ranked", "reference")][:SUGGESTIONS]
@@ -411,13 +488,13 @@ class Assistant:
         notice: str | None = None,
     ) -> Answer:
         lang = prepared.lang
-        cited = {u.id for u in units}
+        cited = {u.key for u in units}
         notes: dict[str, Citation] = {}
         for unit in units:
             for fid in unit.footnotes:
                 note = self._document_of(unit).get(fid)
-                if note is not None and fid not in cited and fid not in notes:
-                    notes[fid] = cite(note, lang, multi_doc=self._multi_doc)
+                if note is not None and note.key not in cited and note.key not in notes:
+                    notes[note.key] = cite(note, lang, multi_doc=self._multi_doc)
         total = perf_counter() - prepared.started
         return Answer(
             question=prepared.question,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from ingest.units import Kind, Lang, Unit
 
-from .prompts import EXAMPLE_FACTS, SYSTEM_RULES, THE_TEXT
+from .prompts import EXAMPLE_FACTS, SYSTEM_EXAMPLE, SYSTEM_RULES, THE_TEXT
 from .types import Citation
 
 #: Picks, among the units given to the model, the one that best supports a sentence.
@@ -128,8 +128,12 @@ class Mention:
     kind: Kind
 
 
-def find_mentions(text: str) -> list[Mention]:
-    """Units of this resolution named in a text, in order; spans of other documents are skipped."""
+def find_mentions(text: str, own: Collection[str] = (), *, others: bool = False) -> list[Mention]:
+    """Units of this resolution named in a text, in order; spans of other documents are skipped (kept with `others`).
+
+    A span after the symbol of one of the `own` documents ("A/RES/75/158, par. 99") is a mention of
+    this text, the symbol included.
+    """
     found: list[Mention] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _MENTIONS:
@@ -137,9 +141,14 @@ def find_mentions(text: str) -> list[Mention]:
             if any(m.start() < end and start < m.end() for start, end in taken):
                 continue
             taken.append((m.start(), m.end()))
-            if _OTHER_DOCUMENT.search(text[max(0, m.start() - 40) : m.start()]):
-                continue
-            found.append(Mention(m.start(), m.end(), f"{_PREFIX[kind]}{int(m.group(1))}", kind))
+            window = max(0, m.start() - 40)
+            start = m.start()
+            if other := _OTHER_DOCUMENT.search(text[window : m.start()]):
+                named = re.sub(r"[\s,]+$", "", other.group())
+                if not others and not any(named == symbol or symbol.endswith("/" + named) for symbol in own):
+                    continue
+                start = window + other.start()
+            found.append(Mention(start, m.end(), f"{_PREFIX[kind]}{int(m.group(1))}", kind))
     return sorted(found, key=lambda mention: mention.start)
 
 
@@ -158,6 +167,7 @@ class Validated:
     leaked: int = 0  # sentences dropped because they repeat the system prompt
     ungrounded: int = 0  # sentences dropped because they state a number no source contains
     questions: int = 0  # sentences dropped because they ask a question (an echo of the user's)
+    injected: int = 0  # sentences dropped because they write what an injected instruction asked for
 
 
 def _shingles(text: str, n: int = 6) -> set[tuple[str, ...]]:
@@ -165,7 +175,8 @@ def _shingles(text: str, n: int = 6) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
-_RULE_SHINGLES = _shingles(SYSTEM_RULES)
+# The example's question is part of the prompt too (its answer line is not: "the resolution does not say that" is advised).
+_RULE_SHINGLES = _shingles(SYSTEM_RULES) | _shingles(re.search(r"<question>(.*?)</question>", SYSTEM_EXAMPLE).group(1))
 _EXAMPLE_SHINGLES = set().union(*(_shingles(fact, 4) for fact in EXAMPLE_FACTS))
 
 
@@ -232,13 +243,15 @@ def validate(
     *,
     question: str = "",
     multi_doc: bool = False,
+    obeys: Callable[[str], bool] | None = None,
 ) -> Validated:
     """Turn a model answer that cites with [Sn] tags into display text whose every citation is a given unit.
 
     Tags naming no given source are dropped; unit numbers the model wrote in prose become the label
     of a cited unit (or "the text"); each claim left without a citation is attributed to the given
     unit that best supports it; a sentence stating a number found in no source (nor in the question)
-    is dropped; every non-empty answer ends up citing at least one unit.
+    is dropped; a sentence for which `obeys` is true (it writes what an injected instruction asked for,
+    see guard.injected_payloads) is dropped; every non-empty answer ends up citing at least one unit.
     """
     allowed = _grounded_numbers(sources, question)
     by_number = {i + 1: unit for i, unit in enumerate(sources)}
@@ -266,13 +279,16 @@ def validate(
             if _is_leak(body):
                 result.leaked += 1
                 continue
+            if obeys is not None and obeys(body):
+                result.injected += 1
+                continue
             if body.rstrip("»”\"' ").endswith("?"):
                 result.questions += 1  # an answer states; a small model sometimes echoes the question
                 continue
             pieces.append((body, units))
         rendered: list[str] = []
         for body, units in pieces:
-            mentions = find_mentions(body)
+            mentions = find_mentions(body, own={u.doc for u in sources})
             if _invents_number(body, mentions, allowed):
                 result.ungrounded += 1
                 continue
@@ -283,7 +299,7 @@ def validate(
             units = list(dict.fromkeys(units))
             body = _fix_mentions(body, mentions, units, by_id, lang, result, multi_doc=multi_doc)
             for unit in units:
-                used.setdefault(unit.id, unit)
+                used.setdefault(unit.key, unit)
             named = {m.unit_id for m in mentions}  # "Le par. 26 demande ..." already shows its citation
             labels = [display_label(u, lang, multi_doc=multi_doc) for u in units if u.id not in named]
             rendered.append(_with_labels(body, labels))
@@ -293,7 +309,7 @@ def validate(
     if text and not used and sources:
         # Nothing in the answer was a claim on its own: the whole answer rests on its best source.
         unit = attribute(text, sources)
-        used[unit.id] = unit
+        used[unit.key] = unit
         result.attributed += 1
         text = _with_labels(text, [display_label(unit, lang, multi_doc=multi_doc)])
     result.text = text
@@ -384,3 +400,54 @@ class LabelStream:
             return f"({'; '.join(dict.fromkeys(names))})" if names else ""
 
         return _TAG.sub(label, text)
+
+
+class StreamScreen:
+    """Holds streamed answer text back to whole sentences and drops those validation would drop.
+
+    The final, validated Answer replaces the streamed text anyway; this keeps a leak of the rules, an
+    obeyed injection or an invented unit number from being shown even for a moment while it streams.
+    """
+
+    def __init__(self, sources: Sequence[Unit], reject: Callable[[str], bool]) -> None:
+        self._reject = reject
+        self._known = {u.id for u in sources}
+        self._own = {u.doc for u in sources}
+        self._buffer = ""
+        self.dropped = 0
+
+    def _unsafe(self, sentence: str) -> bool:
+        if _is_leak(sentence) or self._reject(sentence):
+            return True
+        mentions = find_mentions(sentence, own=self._own)
+        # A unit of another document ("A/RES/75/158, par. 99" in an answer about 75/990) is never shown early.
+        return len(find_mentions(sentence, others=True)) > len(mentions) or any(m.unit_id not in self._known for m in mentions)
+
+    def _screen(self, text: str) -> str:
+        shown: list[str] = []
+        for line in re.split(r"(\n)", text):
+            if line == "\n" or not line.strip():
+                shown.append(line)
+                continue
+            kept = [s for s in split_sentences(line) if not self._unsafe(s)]
+            self.dropped += len(split_sentences(line)) - len(kept)
+            if kept:
+                shown.append(" ".join(kept) + (" " if line.endswith((" ", "\t")) else ""))
+        return "".join(shown)
+
+    def feed(self, piece: str) -> str:
+        """The text of the sentences completed by this piece that pass the checks ("" while one is open)."""
+        self._buffer += piece
+        cut = self._buffer.rfind("\n") + 1
+        line = self._buffer[cut:]
+        complete = split_sentences(line)
+        if len(complete) > 1:
+            # All but the last sentence of the open line are complete: cut before the last one starts.
+            last = complete[-1]
+            cut += line.rfind(last)
+        ready, self._buffer = self._buffer[:cut], self._buffer[cut:]
+        return self._screen(ready) if ready else ""
+
+    def flush(self) -> str:
+        ready, self._buffer = self._buffer, ""
+        return self._screen(ready) if ready.strip() else ready

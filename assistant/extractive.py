@@ -11,7 +11,7 @@ from langchain_core.embeddings import Embeddings
 from ingest.units import Lang, Unit
 
 from .citations import display_label
-from .prompts import EXTRACTIVE_INTRO
+from .prompts import extractive_intro
 
 #: Longest quote taken from one unit; longer units are cut into passages and the best one is quoted.
 PASSAGE_CHARS = 320
@@ -113,7 +113,7 @@ def _shorten(text: str, limit: int) -> str:
 
 def render(quotes: Sequence[Quote], lang: Lang, *, multi_doc: bool = False) -> str:
     """The answer text: a short intro, then one quoted passage per line with its label."""
-    lines = [EXTRACTIVE_INTRO[lang]]
+    lines = [extractive_intro(lang, {q.unit.lang for q in quotes}, len({q.unit.doc for q in quotes}) > 1)]
     for quote in quotes:
         passage = quote.passage.strip()
         if not quote.whole and passage != (quote.unit.text.strip()):

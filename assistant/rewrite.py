@@ -58,17 +58,23 @@ class Rewrite:
     resolved: tuple[str, ...] = ()  # unit ids a relative reference was resolved to
 
 
-def _anchor(turn: Turn, document: Document) -> Unit | None:
-    """The unit the previous turn was about: the unit it named, else the first unit its answer cited."""
+def _anchor(turn: Turn, documents: Sequence[Document]) -> Unit | None:
+    """The unit the previous turn was about: the unit it named, else the first unit its answer cited.
+
+    A reference that names no resolution is read in the document the turn's answer cited (else the first).
+    """
+    by_symbol = {d.symbol: d for d in documents}
+    cited = next((by_symbol[c.doc] for c in turn.citations if c.doc in by_symbol), documents[0])
     for reference in find_references(turn.standalone or turn.question):
-        if reference.doc not in (None, document.symbol):
+        document = by_symbol.get(reference.doc) if reference.doc else cited
+        if document is None:
             continue
         try:
             return resolve(reference, document)
         except ReferenceOutOfRangeError:
             continue
     for citation in turn.citations:
-        if citation.doc == document.symbol and (unit := document.get(citation.id)) is not None:
+        if (document := by_symbol.get(citation.doc)) is not None and (unit := document.get(citation.id)) is not None:
             return unit
     return None
 
@@ -86,20 +92,36 @@ def _target(anchor: Unit, step: int, kind: str, document: Document) -> Unit | No
     return document.neighbour(anchor.id, step)
 
 
-def rewrite(question: str, history: Sequence[Turn], document: Document, lang: Lang) -> Rewrite:
-    """A standalone version of `question` given the previous turns (the last one matters)."""
+def rewrite(
+    question: str,
+    history: Sequence[Turn],
+    document: Document,
+    lang: Lang,
+    *,
+    documents: Sequence[Document] = (),
+) -> Rewrite:
+    """A standalone version of `question` given the previous turns (the last one matters).
+
+    `documents` is the whole corpus when there are several resolutions (`document` first among them): a
+    relative reference is then resolved in the resolution the last turn was about, and the rewritten
+    question names it ("Que dit le par. 3 de la résolution A/RES/75/902 ?").
+    """
     if not history:
         return Rewrite(standalone=question)
+    corpus = list(documents) or [document]
+    by_symbol = {d.symbol: d for d in corpus}
     last = history[-1]
     for pattern, step, kind in _RELATIVE_RE:
         match = pattern.search(question)
         if match is None:
             continue
-        anchor = _anchor(last, document)
-        target = _target(anchor, step, kind, document) if anchor is not None else None
+        anchor = _anchor(last, corpus)
+        target = _target(anchor, step, kind, by_symbol.get(anchor.doc, document)) if anchor is not None else None
         if target is None:
             break
         label = _with_article(target, lang)
+        if len(corpus) > 1:
+            label += f" de la résolution {target.doc}" if lang == "fr" else f" of resolution {target.doc}"
         rest = (question[: match.start()] + question[match.end() :]).strip(" ,;?!.")
         if len(re.findall(r"\w+", rest)) <= 2:  # "Et le paragraphe suivant ?" -> "Que dit le par. 40 ?"
             standalone = _WHAT_DOES[lang].format(label=label)

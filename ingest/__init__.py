@@ -1,6 +1,7 @@
 """Text -> typed units: the resolution parser and its domain objects."""
 
 from .parser import BUNDLED_PATH, PARSER_VERSION, parse_file, parse_text
+from .sources import expand_sources
 from .units import Document, Kind, Lang, Unit, unit_label
 
-__all__ = ["BUNDLED_PATH", "PARSER_VERSION", "Document", "Kind", "Lang", "Unit", "parse_file", "parse_text", "unit_label"]
+__all__ = ["BUNDLED_PATH", "PARSER_VERSION", "Document", "Kind", "Lang", "Unit", "expand_sources", "parse_file", "parse_text", "unit_label"]

@@ -15,6 +15,11 @@ PARSER_VERSION = "1"
 
 BUNDLED_PATH = Path(__file__).parent / "data" / "A_RES_75_158.fr.txt"
 
+#: Largest resolution file read (the bundled one is 54 kB; the longest GA resolutions are a few hundred kB).
+MAX_FILE_BYTES = 5_000_000
+# Files people pick by mistake, recognised by their first bytes.
+_BINARY_KINDS = ((b"%PDF", "PDF"), (b"PK\x03\x04", "zip (or .docx/.odt)"), (b"\xd0\xcf\x11\xe0", "Word (.doc)"))
+
 _SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUP_TO_INT = str.maketrans(_SUPERSCRIPT, "0123456789")
 
@@ -29,6 +34,14 @@ _LEADING_ITALIC = re.compile(r"^\s*\*([^*]+)\*")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _CARET_SUP = re.compile(r"\^\{([^}]*)\}|\^([A-Za-zÀ-ÿ]+)\^?")
 _SYMBOL = re.compile(r"^\s*(\d{2,3})/(\d{1,4})\.\s+(.+?)\s*$")
+# The symbol as printed at the top of the official text: "A/RES/75/158", "United Nations A/RES/75/158",
+# "Nations Unies A/RES/75/158*" (a reissue is starred).
+_RES_SYMBOL = re.compile(r"(?:^|\s)A/RES/(\d{1,3})/(\d{1,4})\b\*?(?=\s|$)")
+# The adoption line says the text's language before any paragraph does.
+_ADOPTED: tuple[tuple[re.Pattern[str], Lang], ...] = (
+    (re.compile(r"R[ée]solution\s+adopt[ée]e\s+par\s+l[’']Assembl[ée]e\s+g[ée]n[ée]rale", re.IGNORECASE), "fr"),
+    (re.compile(r"Resolution\s+adopted\s+by\s+the\s+General\s+Assembly", re.IGNORECASE), "en"),
+)
 _CLOSING = re.compile(r"(séance plénière|plenary meeting)", re.IGNORECASE)
 _LOCATOR = re.compile(r",\s*(vol\.|p\.|pp\.|chap\.|sect\.|n°|No\.|para\.|par\.|annex|annexe)", re.IGNORECASE)
 _IBID = re.compile(r"^\s*\*?Ibid\.?\*?\.?\s*(.*)$", re.IGNORECASE | re.DOTALL)
@@ -91,8 +104,35 @@ class _Draft:
         return " ".join(self.pieces)
 
 
-def _detect_lang(header: str, opening: str) -> Lang:
-    return "en" if opening.lower().startswith("the general assembly") else "fr"
+def _detect_lang(header_blocks: list[str], opening: str) -> Lang:
+    """The language the header's adoption line is written in; else that of the opening line."""
+    for block in header_blocks:
+        for pattern, lang in _ADOPTED:
+            if pattern.search(clean(block)):
+                return lang
+    return "en" if opening.lower().lstrip("* ").startswith("the general assembly") else "fr"
+
+
+def _symbol_and_title(header_blocks: list[str], name: str, warnings: list[str]) -> tuple[str, str]:
+    """The symbol and title from the header: the "75/158. Title" line, else an "A/RES/75/158" line."""
+    numbered = printed = None
+    for block in header_blocks:
+        text = clean(block)
+        if numbered is None and (m := _SYMBOL.match(text)):
+            numbered = (f"A/RES/{m.group(1)}/{m.group(2)}", m.group(3))
+        if printed is None and (m := _RES_SYMBOL.search(text)):
+            printed = f"A/RES/{m.group(1)}/{m.group(2)}"
+    if numbered is not None:
+        if printed is not None and printed != numbered[0]:
+            warnings.append(f"{name}: the header prints {printed} but its title line says {numbered[0]}; {printed} kept")
+            return printed, numbered[1]
+        return numbered
+    if printed is not None:
+        return printed, ""
+    raise InputFileError(
+        f"{name}: no document symbol in the header; add a line such as \"75/158. Title\" or \"A/RES/75/158\" "
+        "before \"L'Assemblée générale,\" / \"The General Assembly,\""
+    )
 
 
 def _resolve_sources(footnotes: list[tuple[int, str]]) -> dict[int, str]:
@@ -118,7 +158,7 @@ def _resolve_sources(footnotes: list[tuple[int, str]]) -> dict[int, str]:
 
 
 def parse_text(text: str, *, name: str = "<text>") -> Document:
-    """Parse resolution text. Raises InputFileError when no paragraph can be recognised."""
+    """Parse resolution text. Raises InputFileError when no paragraph or no document symbol can be recognised."""
     blocks = _blocks(text)
     opening_at = next((i for i, b in enumerate(blocks) if _OPENING.match(b)), None)
     if opening_at is None:
@@ -166,14 +206,8 @@ def parse_text(text: str, *, name: str = "<text>") -> Document:
         raise InputFileError(f"{name}: no preambular or operative paragraphs recognised; check the file is a resolution text")
 
     header_raw = "\n\n".join(header_blocks + closing_blocks)
-    lang = _detect_lang(header_raw, blocks[opening_at])
-    symbol, title = "A/RES/unknown", ""
-    for b in header_blocks:
-        if m := _SYMBOL.match(clean(b)):
-            symbol, title = f"A/RES/{m.group(1)}/{m.group(2)}", m.group(3)
-            break
-    else:
-        warnings.append(f"{name}: no 'NN/NNN. Title' line in the header; symbol unknown")
+    lang = _detect_lang(header_blocks[:-1], blocks[opening_at])
+    symbol, title = _symbol_and_title(header_blocks[:-1], name, warnings)
 
     units: list[Unit] = [
         Unit(
@@ -191,8 +225,12 @@ def parse_text(text: str, *, name: str = "<text>") -> Document:
     for d in drafts:
         uid = f"{'PP' if d.kind == 'preambular' else 'OP'}{d.number}"
         if uid in seen_ids:
-            warnings.append(f"{name}: paragraph {uid} appears twice; the second one is kept as {uid}b")
-            uid = f"{uid}b"
+            # OP1b, OP1c, ...: a number used three times must not give two units the same id.
+            spare = next(c for n in range(2, len(drafts) + 2) if (c := f"{uid}{chr(96 + n) if n <= 26 else f'_{n}'}")
+                         not in seen_ids)
+            nth = "second" if spare == f"{uid}b" else "next"
+            warnings.append(f"{name}: paragraph {uid} appears twice; the {nth} one is kept as {spare}")
+            uid = spare
         seen_ids.add(uid)
         raw = "\n\n".join(d.pieces)
         phrase = _LEADING_ITALIC.match(d.pieces[0])
@@ -239,19 +277,40 @@ def parse_text(text: str, *, name: str = "<text>") -> Document:
 
 
 def read_text(path: Path) -> str:
-    """Read a resolution file as UTF-8, with one-line errors for the usual ways it goes wrong."""
+    """Read a resolution file as UTF-8, with one-line errors for the usual ways it goes wrong.
+
+    Refused (InputFileError, nothing indexed): a missing path or a folder; a file over MAX_FILE_BYTES
+    (checked before reading it); an empty or whitespace-only file; a binary file (NUL bytes, PDF, zip
+    or Word); text that is not UTF-8 (e.g. latin-1), including a file cut in the middle of a character.
+    A file cut between characters is text: parse_text reads what is there and warns about what it
+    misses (footnote markers without their note), like duplicated paragraph numbers: warn and go on.
+    """
     if not path.exists():
         raise InputFileError(f"{path}: file not found")
     if path.is_dir():
         raise InputFileError(f"{path}: is a folder, not a text file")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputFileError(
+            f"{path}: {size / 1e6:.1f} MB is too large for one resolution (limit {MAX_FILE_BYTES // 1_000_000} MB); "
+            "give the text of a single resolution"
+        )
     data = path.read_bytes()
     if not data.strip():
         raise InputFileError(f"{path}: file is empty")
-    if b"\x00" in data[:8192]:
+    for magic, kind in _BINARY_KINDS:
+        if data.startswith(magic):
+            raise InputFileError(f"{path}: is a {kind} file, not text; export the resolution as UTF-8 text first")
+    if b"\x00" in data:
         raise InputFileError(f"{path}: looks binary (contains NUL bytes); give a UTF-8 text file")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data":
+            raise InputFileError(
+                f"{path}: ends in the middle of a UTF-8 character (byte {exc.start} of {len(data)}); "
+                "the file looks truncated, copy it again"
+            ) from None
         raise InputFileError(
             f"{path}: not valid UTF-8 (byte {exc.start}); convert it, e.g. `iconv -f latin1 -t utf-8`"
         ) from None

@@ -18,11 +18,12 @@ class EmptyQuestionError(ResolutionQAError):
 class ReferenceOutOfRangeError(ResolutionQAError):
     """An explicit reference names a unit the document does not have (e.g. "paragraph 99")."""
 
-    def __init__(self, message: str, *, kind: str, number: int, maximum: int) -> None:
+    def __init__(self, message: str, *, kind: str, number: int, maximum: int, docs: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.kind = kind
         self.number = number
         self.maximum = maximum
+        self.docs = docs  # the document(s) searched for it, by symbol
 
 
 class UnknownDocumentError(ResolutionQAError):
@@ -51,3 +52,7 @@ class DatasetError(ResolutionQAError):
 
 class EvalRunError(ResolutionQAError):
     """An evaluation run cannot start or resume (e.g. the output folder holds a different run)."""
+
+
+class IndexCorruptedError(IndexUnavailableError):
+    """The embedded index folder cannot be read; `resolution-qa ingest --rebuild` moves it aside and rebuilds."""

@@ -42,7 +42,10 @@ class Settings(BaseSettings):
     )
     documents: list[Path] = Field(
         default_factory=list,
-        description="Resolution text files to ingest; empty means the bundled A/RES/75/158 (French).",
+        description=(
+            "Resolution text files to ingest, or folders of them (their *.txt files, sorted); empty means the "
+            "bundled A/RES/75/158 (French)."
+        ),
     )
 
     # --- vector store --------------------------------------------------------------------------
@@ -119,6 +122,49 @@ class Settings(BaseSettings):
     # --- chat app ------------------------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Address the chat app listens on (loopback by default).")
     port: int = Field(default=7860, ge=1, le=65535, description="Port of the chat app.")
+    auth_user: str | None = Field(
+        default=None,
+        description="User name the chat app asks for; set it with auth_password to require a login (unset: none).",
+    )
+    auth_password: SecretStr | None = Field(
+        default=None, description="Password of auth_user for the chat app. Never logged, printed or shown."
+    )
+    allow_public_without_auth: bool = Field(
+        default=False,
+        description="Let the chat app listen on a non-loopback host without a login (refused otherwise).",
+    )
+    answer_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description=(
+            "Questions the chat app works on at once (threads). Retrieval and extractive answers share one "
+            "embedding model and interleave on the CPU cores; LLM generation is serialized by the assistant's own "
+            "lock, so a few more slots than cores let short answers pass while one is generated."
+        ),
+    )
+    queue_max_size: int = Field(
+        default=32,
+        ge=1,
+        description=(
+            "Questions that may wait for a slot; past it a user is told the queue is full and to retry, rather "
+            "than wait minutes behind LLM answers (~10 s each on 2 cores)."
+        ),
+    )
+    rate_limit_per_minute: int = Field(
+        default=20, ge=0, description="Questions one chat session may ask in any 60 s (0: no limit)."
+    )
+    max_request_bytes: int = Field(
+        default=65536,
+        ge=1024,
+        description=(
+            "Largest HTTP request body the chat app reads (bytes); bigger ones get 413 before any handler runs. "
+            "A 4,000-character question is under 25 KB as JSON."
+        ),
+    )
+    session_ttl_s: float = Field(
+        default=3600.0, gt=0, description="Seconds a chat session's conversation is kept after its last question."
+    )
 
     def resolved_openai_key(self) -> str | None:
         if self.openai_api_key is not None:

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from ingest import BUNDLED_PATH, Document, parse_file
-from resolution_qa.errors import IndexUnavailableError
+from ingest import BUNDLED_PATH, Document, expand_sources, parse_file
+from resolution_qa.errors import IndexCorruptedError, IndexUnavailableError
 from resolution_qa.settings import Settings
 
+from .client import make_client, move_aside
 from .embeddings import load_embeddings
-from .client import make_client
+from .following import FollowingRetriever
 from .index import IndexInfo, Progress, SyncReport, UnitIndex
 from .references import find_references, resolve
 from .retriever import UnitRetriever
@@ -20,6 +21,7 @@ from .types import Hit, Reference, RetrievalResult
 
 __all__ = [
     "BUNDLED_SOURCE",
+    "FollowingRetriever",
     "Hit",
     "IndexInfo",
     "Reference",
@@ -46,7 +48,7 @@ def parse_sources(sources: Sequence[str | Path]) -> list[Document]:
 
 
 def _source_names(paths: Sequence[Path]) -> list[str]:
-    return [str(p.resolve()) if p.resolve() != BUNDLED_PATH.resolve() else BUNDLED_SOURCE for p in paths]
+    return [str(p.resolve()) if p.resolve() != BUNDLED_PATH.resolve() else BUNDLED_SOURCE for p in expand_sources(paths)]
 
 
 def ingest(
@@ -69,8 +71,16 @@ def ingest(
     else:
         sources = _source_names(list(paths or settings.documents)) or [BUNDLED_SOURCE]
         docs = parse_sources(sources)
-    index = UnitIndex(settings, embeddings if embeddings is not None else load_embeddings(settings))
-    return index.sync(docs, sources=sources, rebuild=rebuild, progress=progress)
+    embeddings = embeddings if embeddings is not None else load_embeddings(settings)
+    try:
+        return UnitIndex(settings, embeddings).sync(docs, sources=sources, rebuild=rebuild, progress=progress)
+    except IndexCorruptedError:
+        if not rebuild or settings.chroma_url:
+            raise
+    # --rebuild on an embedded store that cannot be read: keep it aside (nothing is deleted), start afresh.
+    moved = move_aside(settings)
+    report = UnitIndex(settings, embeddings).sync(docs, sources=sources, rebuild=True, progress=progress)
+    return report.model_copy(update={"reason": f"the index could not be read; the damaged folder was moved to {moved}"})
 
 
 def _default_sources(settings: Settings, index: UnitIndex) -> list[str]:
@@ -109,7 +119,8 @@ def open_retriever(
         sources = _default_sources(settings, index)
         docs = parse_sources(sources)
     index.sync(docs, sources=sources, progress=progress)
-    return UnitRetriever(
+    # The chat app keeps this for hours while other processes may ingest: it follows each new generation whole.
+    return FollowingRetriever(
         index=index,
         embeddings=embeddings,
         documents=docs,

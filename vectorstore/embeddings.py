@@ -14,6 +14,8 @@ from resolution_qa.settings import Settings
 FALLBACK_WINDOW_CHARS = 2000
 #: Tokens kept free for the prompt prefix ("title: none | text: ") and special tokens.
 _PROMPT_TOKENS = 16
+#: Batches handed to the embedder per call: few calls (each has a fixed cost), yet progress every few seconds.
+BATCHES_PER_CALL = 8
 
 
 def load_embeddings(settings: Settings, *, show_progress: bool = False) -> Embeddings:
@@ -65,3 +67,34 @@ def token_counter(embeddings: Embeddings) -> tuple[int, Callable[[str], int]] | 
         return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
     return int(max_len) - _PROMPT_TOKENS, count
+
+
+def embed_in_length_order(
+    embeddings: Embeddings,
+    texts: list[str],
+    batch_size: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[list[float]]:
+    """Embed texts longest first, in calls of a few batches, and return the vectors in the texts' order.
+
+    sentence-transformers pads each batch to its longest text and sorts by length only within one call:
+    sorting the whole list first keeps every batch's texts of similar length across calls, as one call over
+    all texts would, while reporting (done, total) after each call (benchmarks/scale.py compares this path
+    with the raw encode).
+    """
+    total = len(texts)
+    if progress is not None:
+        progress(0, total)
+    order = sorted(range(total), key=lambda i: -len(texts[i]))
+    vectors: list[list[float] | None] = [None] * total
+    step = max(1, batch_size) * BATCHES_PER_CALL
+    for start in range(0, total, step):
+        chunk = order[start : start + step]
+        got = embeddings.embed_documents([texts[i] for i in chunk])
+        if len(got) != len(chunk):
+            raise ValueError(f"the embedder returned {len(got)} vectors for {len(chunk)} texts")
+        for i, vector in zip(chunk, got, strict=True):
+            vectors[i] = vector
+        if progress is not None:
+            progress(min(start + step, total), total)
+    return vectors  # type: ignore[return-value]  # every slot was filled above

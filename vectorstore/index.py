@@ -1,21 +1,24 @@
-"""The Chroma collection of unit passages: idempotent sync by content hash, version checks, dense search."""
+"""The Chroma collections of unit passages: idempotent sync by content hash into generations, dense search."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict
 
 from ingest.parser import PARSER_VERSION
 from ingest.units import Document, Unit
-from resolution_qa.errors import IndexUnavailableError, InputFileError
+from resolution_qa.errors import IndexCorruptedError, IndexUnavailableError, InputFileError
 from resolution_qa.settings import Settings
 
-from .client import make_client
-from .embeddings import FALLBACK_WINDOW_CHARS, fingerprint, token_counter
+from .client import make_client, store_errors
+from .embeddings import FALLBACK_WINDOW_CHARS, embed_in_length_order, fingerprint, token_counter
 from .passages import PASSAGE_VERSION, Passage, Window, passages
 
 #: Progress callback: (passages embedded so far, passages to embed).
@@ -99,8 +102,40 @@ def _metadata(passage: Passage, order: int, document: Document, source: str) -> 
     return meta
 
 
+class GenerationGoneError(IndexUnavailableError):
+    """The generation a reader was on has been removed by later ingests."""
+
+
+#: Metadata keys of the pointer collection (named settings.collection): the generation readers use, and the one
+#: before it (kept for readers still on it).
+_ACTIVE = "rqa_active"
+_PREVIOUS = "rqa_previous"
+_FORMAT = "rqa_format"
+POINTER_FORMAT = "2"
+
+
+def _info_metadata(info: IndexInfo) -> dict[str, str]:
+    return {
+        "rqa_embedding": info.embedding,
+        "rqa_parser_version": info.parser_version,
+        "rqa_passage_version": info.passage_version,
+        "rqa_sources": json.dumps(list(info.sources)),
+    }
+
+
 class UnitIndex:
-    """One Chroma collection holding the passages of the ingested documents."""
+    """The passages of the ingested documents: generations of Chroma collections behind a pointer.
+
+    An ingest that changes anything writes a complete new collection `<collection>__<generation>` (copying the
+    vectors of unchanged passages, never embedding them again), then flips the pointer, the metadata of the
+    small collection `<collection>`, with one call. A reader resolves the pointer once and stays on that
+    generation until `refresh()`, so it sees the old index or the new one, never a mix. A failed or killed ingest
+    leaves only an unused collection, which the next successful ingest removes; the previous generation is kept
+    for readers still on it. The same in the embedded store and on a Chroma server.
+    """
+
+    #: Most records per Chroma write (Chroma caps it at client.get_max_batch_size()).
+    write_batch = 1000
 
     def __init__(self, settings: Settings, embeddings: Embeddings, *, client=None) -> None:
         self.settings = settings
@@ -109,6 +144,90 @@ class UnitIndex:
         self.name = settings.collection
         self.window = window_of(embeddings)
         self._store = None
+        self._generation: str | None = None  # the collection this index reads
+        self._resolved = False
+        self._handle = None  # its chromadb Collection, fetched once
+
+    def _errors(self, doing: str):
+        return store_errors(self.settings, doing)
+
+    # --- the pointer and the generation this index reads -------------------------------------------------------
+    def _get(self, name: str):
+        """The collection `name`, or None when there is none."""
+        from chromadb.errors import NotFoundError
+
+        with self._errors("reading the index"):
+            try:
+                return self.client.get_collection(name, embedding_function=None)
+            except NotFoundError:
+                return None
+
+    def active(self) -> str | None:
+        """The generation the pointer names now; None when there is no index (or one in an older format)."""
+        pointer = self._get(self.name)
+        value = (pointer.metadata or {}).get(_ACTIVE) if pointer is not None else None
+        return str(value) if value else None
+
+    @property
+    def generation(self) -> str | None:
+        """The collection this index reads: the active one when first asked, until refresh() or sync()."""
+        if not self._resolved:
+            self._pin(self.active())
+        return self._generation
+
+    def refresh(self) -> bool:
+        """Move on to the generation the pointer names now; True when that changed what this index reads."""
+        now = self.active()
+        if now is None or (self._resolved and now == self._generation):
+            return False
+        self._pin(now)
+        return True
+
+    def _pin(self, generation: str | None) -> None:
+        self._generation, self._resolved = generation, True
+        self._handle = None
+        self._store = None
+
+    def _gone(self) -> GenerationGoneError:
+        return GenerationGoneError(
+            f"the index generation {self._generation} was replaced by later ingests while it was being read; "
+            "open the index again (the chat app and the CLI do this by themselves)"
+        )
+
+    def _damaged(self, what: str) -> IndexUnavailableError:
+        if self.settings.chroma_url:
+            return IndexUnavailableError(
+                f"the index {self._generation} on the Chroma server at {self.settings.chroma_url} is damaged ({what}); "
+                "run `resolution-qa ingest --rebuild`"
+            )
+        return IndexCorruptedError(
+            f"the vector index at {self.settings.index_dir} is damaged ({what}); its vector files are missing or "
+            "broken: run `resolution-qa ingest --rebuild`"
+        )
+
+    def _collection(self):
+        """The collection this index reads, or None when there is no index."""
+        name = self.generation
+        if name is None:
+            return None
+        if self._handle is None:
+            handle = self._get(name)
+            if handle is None:
+                raise self._gone()
+            self._handle = handle
+        return self._handle
+
+    @contextmanager
+    def _reading(self, doing: str) -> Iterator[None]:
+        from chromadb.errors import NotFoundError
+
+        try:
+            with self._errors(doing):
+                yield
+        except IndexUnavailableError as exc:
+            if isinstance(exc.__cause__, NotFoundError):  # our generation was deleted under us
+                raise self._gone() from exc
+            raise
 
     # --- what the collection records ---------------------------------------------------------------
     def expected_info(self, sources: Sequence[str] = ()) -> IndexInfo:
@@ -119,14 +238,8 @@ class UnitIndex:
             sources=tuple(sources),
         )
 
-    def _collection(self):
-        try:
-            return self.client.get_collection(self.name, embedding_function=None)
-        except Exception:  # chromadb raises NotFoundError or ValueError depending on version
-            return None
-
     def info(self) -> IndexInfo | None:
-        """How the existing collection was built, or None when there is none (or it was not built by us)."""
+        """How the generation this index reads was built, or None when there is none."""
         collection = self._collection()
         meta = (collection.metadata or {}) if collection is not None else {}
         if "rqa_embedding" not in meta:
@@ -140,7 +253,10 @@ class UnitIndex:
 
     def count(self) -> int:
         collection = self._collection()
-        return collection.count() if collection is not None else 0
+        if collection is None:
+            return 0
+        with self._reading("counting passages"):
+            return collection.count()
 
     # --- ingest ------------------------------------------------------------------------------------------
     def sync(
@@ -151,11 +267,12 @@ class UnitIndex:
         rebuild: bool = False,
         progress: Progress | None = None,
     ) -> SyncReport:
-        """Make the collection hold exactly these documents' passages.
+        """Make the index hold exactly these documents' passages, as one new generation (or change nothing).
 
-        Unchanged passages are not embedded again; a changed unit is re-embedded alone; a collection built
-        by another model, parser or passage format is rebuilt. Everything is embedded before anything is
-        written, so a failure leaves the existing index as it was.
+        Unchanged passages are not embedded again; a changed unit is re-embedded alone; an index built by another
+        model, parser or passage format is rebuilt. Everything is embedded and written into a new collection
+        before the pointer flips, so a failure, or a kill, leaves the existing index as it was. Afterwards this
+        index reads the generation it wrote.
         """
         started = time.perf_counter()
         symbols = [d.symbol for d in documents]
@@ -170,10 +287,11 @@ class UnitIndex:
             wanted += [(p, _metadata(p, order[p.unit.id], document, source)) for p in passages(document, self.window)]
 
         expected = self.expected_info([s for s in src if s])
-        current = self.info()
-        reason = "requested" if rebuild else (current.mismatch(expected) if current is not None else None)
-        if current is None and self.count() > 0:
-            reason = "the collection was not built by resolution-qa"
+        pointer = self._get(self.name)
+        pointer_meta = dict(pointer.metadata or {}) if pointer is not None else {}
+        active = str(pointer_meta[_ACTIVE]) if pointer_meta.get(_ACTIVE) else None
+        self._pin(active)
+        reason, current = self._rebuild_reason(rebuild, pointer, pointer_meta, expected)
         existing = {} if reason else self._existing()
 
         to_embed = [(p, m) for p, m in wanted if existing.get(p.id, {}).get("hash") != p.hash]
@@ -185,15 +303,19 @@ class UnitIndex:
         wanted_ids = {p.id for p, _ in wanted}
         stale = [pid for pid in existing if pid not in wanted_ids]
 
-        collection = self._write(expected, reason, to_embed, vectors, to_update, stale)
-        self._store = None
+        if reason is not None or to_embed or to_update or stale or current != expected:
+            fresh = {p.id: v for (p, _), v in zip(to_embed, vectors, strict=True)}
+            generation = self._build(expected, wanted, fresh)
+            self._flip(active, generation)
+            self._remove_old(keep={generation, active})
+        # else: nothing changed, nothing is written (and another ingest's unfinished generation is left alone)
 
         existing_units = {str(m.get("doc")) + "#" + str(m.get("unit_id")) for m in existing.values()}
         changed_units = {p.unit.key for p, _ in to_embed + to_update}
         wanted_units = {p.unit.key for p, _ in wanted}
         added = len(wanted_units - existing_units)
         updated = len(changed_units & existing_units)
-        report = SyncReport(
+        return SyncReport(
             documents=tuple(symbols),
             added=added,
             updated=updated,
@@ -204,64 +326,129 @@ class UnitIndex:
             reason=reason,
             seconds=round(time.perf_counter() - started, 3),
         )
-        assert collection.count() == len(wanted), "index out of step with its documents"
-        return report
+
+    def _rebuild_reason(
+        self, rebuild: bool, pointer, pointer_meta: dict, expected: IndexInfo
+    ) -> tuple[str | None, IndexInfo | None]:
+        """(why everything must be embedded again or None, how the active generation was built)."""
+        if pointer is not None and not pointer_meta.get(_ACTIVE):
+            if "rqa_embedding" in pointer_meta:
+                return "requested" if rebuild else "older index format (written in place)", None
+            with self._errors("reading the index"):
+                foreign = pointer.count() > 0
+            if foreign:
+                return "requested" if rebuild else "the collection was not built by resolution-qa", None
+        try:
+            current = self.info()
+        except GenerationGoneError:
+            return "requested" if rebuild else "the index pointer names a collection that no longer exists", None
+        if rebuild:
+            return "requested", current
+        if current is None:
+            return ("the collection was not built by resolution-qa" if self.generation else None), None
+        return current.mismatch(expected), current
 
     def _existing(self) -> dict[str, dict]:
         collection = self._collection()
         if collection is None:
             return {}
-        got = collection.get(include=["metadatas"])
+        with self._reading("reading the indexed passages"):
+            got = collection.get(include=["metadatas"])
         return {pid: dict(meta or {}) for pid, meta in zip(got["ids"], got["metadatas"] or [], strict=True)}
 
     def _embed(self, texts: list[str], progress: Progress | None) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        batch = self.settings.embedding_batch_size
-        if progress is not None:
-            progress(0, len(texts))
-        for start in range(0, len(texts), batch):
-            vectors += self.embeddings.embed_documents(texts[start : start + batch])
-            if progress is not None:
-                progress(len(vectors), len(texts))
-        return vectors
+        return embed_in_length_order(self.embeddings, texts, self.settings.embedding_batch_size, progress)
 
-    def _write(self, info: IndexInfo, reason, to_embed, vectors, to_update, stale):
-        metadata = {
-            "rqa_embedding": info.embedding,
-            "rqa_parser_version": info.parser_version,
-            "rqa_passage_version": info.passage_version,
-            "rqa_sources": json.dumps(list(info.sources)),
-        }
+    def _build(self, info: IndexInfo, wanted: list[tuple[Passage, dict]], fresh: dict[str, list[float]]) -> str:
+        """Write every wanted passage into a new collection (fresh vectors, else copied ones); its name."""
+        name = f"{self.name}__{time.strftime('%Y%m%dT%H%M%S')}{uuid.uuid4().hex[:8]}"
+        # Copies come from the generation being replaced; a rebuild embeds everything and copies nothing.
+        source = self._collection() if any(p.id not in fresh for p, _ in wanted) else None
         try:
-            collection = self._collection()
-            if reason is not None and collection is not None:
-                self.client.delete_collection(self.name)
-                collection = None
-            if collection is None:
+            with self._errors("writing a new index generation"):
                 collection = self.client.create_collection(
-                    self.name, embedding_function=None, configuration={"hnsw": {"space": _SPACE}}, metadata=metadata
+                    name, embedding_function=None, configuration={"hnsw": {"space": _SPACE}},
+                    metadata=_info_metadata(info),
                 )
-            elif (collection.metadata or {}) != {**(collection.metadata or {}), **metadata}:
-                collection.modify(metadata={**(collection.metadata or {}), **metadata})
-            # Chroma caps one write at max_batch_size records.
-            step = max(1, min(self.client.get_max_batch_size(), 1000))
-            for start in range(0, len(to_embed), step):
-                chunk = to_embed[start : start + step]
-                collection.upsert(
-                    ids=[p.id for p, _ in chunk],
-                    embeddings=vectors[start : start + step],
-                    documents=[p.text for p, _ in chunk],
-                    metadatas=[m for _, m in chunk],
+                step = max(1, min(self.client.get_max_batch_size(), self.write_batch))
+                for start in range(0, len(wanted), step):
+                    chunk = wanted[start : start + step]
+                    copied = self._vectors(source, [p.id for p, _ in chunk if p.id not in fresh])
+                    self._write_batch(
+                        collection,
+                        [p.id for p, _ in chunk],
+                        [fresh[p.id] if p.id in fresh else copied[p.id] for p, _ in chunk],
+                        [p.text for p, _ in chunk],
+                        [m for _, m in chunk],
+                    )
+                written = collection.count()
+            if written != len(wanted):
+                raise IndexUnavailableError(
+                    f"the new index generation {name} holds {written} passages instead of {len(wanted)}; "
+                    "run `resolution-qa ingest --rebuild`"
                 )
-            if to_update:
-                collection.update(ids=[p.id for p, _ in to_update], metadatas=[m for _, m in to_update])
-            if stale:
-                collection.delete(ids=stale)
-            return collection
-        except Exception as exc:
-            if "chromadb" not in type(exc).__module__:
-                raise
-            raise IndexUnavailableError(f"writing the vector index {self.name!r} failed: {exc}") from exc
+        except BaseException:
+            self._drop(name)  # best effort; a kill leaves it for the next ingest to remove
+            raise
+        return name
+
+    def _vectors(self, source, ids: list[str]) -> dict[str, list[float]]:
+        """The stored vectors of these passages in the generation being replaced."""
+        if not ids:
+            return {}
+        if source is None:
+            raise IndexUnavailableError("no index to copy unchanged passages from; run `resolution-qa ingest --rebuild`")
+        with self._reading("copying the vectors of unchanged passages"):
+            got = source.get(ids=ids, include=["embeddings"])
+        found = {pid: [float(x) for x in vector] for pid, vector in zip(got["ids"], got["embeddings"], strict=True)}
+        if len(found) != len(set(ids)):
+            raise IndexUnavailableError(
+                f"{len(set(ids)) - len(found)} passages vanished from the index while it was being copied; "
+                "run `resolution-qa ingest` again"
+            )
+        return found
+
+    def _write_batch(self, collection, ids: list[str], vectors: list[list[float]], texts: list[str], metadatas) -> None:
+        collection.add(ids=ids, embeddings=vectors, documents=texts, metadatas=metadatas)
+
+    def _flip(self, expected_active: str | None, generation: str) -> None:
+        """Point readers at `generation` with one metadata write, unless another ingest moved the pointer meanwhile."""
+        meta = {_ACTIVE: generation, _PREVIOUS: expected_active or "", _FORMAT: POINTER_FORMAT}
+        pointer = self._get(self.name)
+        now = (pointer.metadata or {}).get(_ACTIVE) if pointer is not None else None
+        if (str(now) if now else None) != expected_active:
+            self._drop(generation)
+            raise IndexUnavailableError(
+                "another ingest changed the index while this one ran; the index holds its result: run "
+                "`resolution-qa ingest` again to index these files"
+            )
+        with self._errors("switching readers to the new index generation"):
+            if pointer is None:
+                self.client.create_collection(self.name, embedding_function=None, metadata=meta)
+            else:
+                pointer.modify(metadata=meta)  # one transaction: readers see the old name or the new one
+        self._pin(generation)
+
+    def _remove_old(self, keep: set[str | None]) -> None:
+        """Delete the generations before the previous one and the leftovers of failed or killed ingests."""
+        pattern = re.compile(re.escape(self.name) + r"__\d{8}T\d{6}[0-9a-f]{8}")
+        try:
+            names = [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
+        except Exception:  # cleanup is best effort: the next successful ingest tries again
+            return
+        for name in names:
+            if pattern.fullmatch(name) and name not in keep:
+                self._drop(name)
+        pointer = self._get(self.name)
+        try:
+            if pointer is not None and pointer.count():  # records of the old in-place format
+                pointer.delete(ids=pointer.get(include=[])["ids"])
+        except Exception:
+            pass
+
+    def _drop(self, name: str) -> None:
+        with suppress(Exception):  # already gone, or the store is failing: the next ingest removes it
+            self.client.delete_collection(name)
 
     # --- reading -------------------------------------------------------------------------------------------
     def documents(self) -> list[Document]:
@@ -286,16 +473,20 @@ class UnitIndex:
 
     @property
     def store(self):  # -> langchain_chroma.Chroma
-        """The collection through LangChain's Chroma (our embeddings, never Chroma's default function)."""
+        """The generation through LangChain's Chroma (our embeddings, never Chroma's default function)."""
         if self._store is None:
             from langchain_chroma import Chroma
 
-            self._store = Chroma(
-                client=self.client,
-                collection_name=self.name,
-                embedding_function=self.embeddings,
-                create_collection_if_not_exists=False,
-            )
+            name = self.generation
+            if name is None:
+                raise IndexUnavailableError("the vector index is empty; run `resolution-qa ingest`")
+            with self._reading("opening the index"):
+                self._store = Chroma(
+                    client=self.client,
+                    collection_name=name,
+                    embedding_function=self.embeddings,
+                    create_collection_if_not_exists=False,
+                )
         return self._store
 
     def dense(
@@ -314,7 +505,14 @@ class UnitIndex:
         if docs:
             where = {"doc": docs[0]} if len(docs) == 1 else {"doc": {"$in": list(docs)}}
         scores: dict[str, float] = {}
-        found = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=limit, filter=where)
+        store = self.store
+        with self._reading("searching the index"):
+            found = store.similarity_search_by_vector_with_relevance_scores(vector, k=limit, filter=where)
+            # Chroma answers from whatever vector files it finds: missing ones give fewer results, not an error.
+            if len(found) < limit and (
+                where is None or len(found) < min(limit, len(self._collection().get(where=where, include=[])["ids"]))
+            ):
+                raise self._damaged(f"a search returned {len(found)} of the {limit} passages asked for")
         for doc, distance in found:
             key = f"{doc.metadata['doc']}#{doc.metadata['unit_id']}"
             scores[key] = max(scores.get(key, -1.0), 1.0 - float(distance))  # cosine distance -> similarity

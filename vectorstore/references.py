@@ -80,7 +80,9 @@ _PATTERN = re.compile(
 )
 
 # A document symbol ("A/75/471", "E/2016/30", "A/RES/75/158") or a resolution number ("résolution 64/293").
-_SYMBOL = r"(?:\b[A-Z]{1,4}(?:/[A-Z0-9.\-]+)+|\b(?:résolution|resolution|res\.)\s+\d{1,3}/\d{1,4}|\b\d{2,3}/\d{1,4})"
+_SYMBOL = (
+    r"(?:\b[A-Z]{1,4}(?:/[A-Z0-9.\-]+)+|\b(?:résolution|resolution|res\.)\s+(?:A/RES/)?\d{1,3}/\d{1,4}|\b\d{2,3}/\d{1,4})"
+)
 _RESOLUTION_SYMBOL = re.compile(r"(?:A/RES/|résolution\s+|resolution\s+|res\.\s+)?(\d{1,3})/(\d{1,4})$", re.I)
 # What may stand right before a reference into ANOTHER text: its symbol, or a locator inside it.
 _FOREIGN_BEFORE = re.compile(
@@ -109,6 +111,50 @@ def _resolution_symbol(text: str) -> str | None:
     if m is None or (text.strip().upper().startswith(("A/", "E/", "S/")) and not text.upper().startswith("A/RES/")):
         return None
     return f"A/RES/{m.group(1)}/{m.group(2)}"
+
+
+def resolution_symbol(text: str) -> str:
+    """A symbol as users write it ("75/158", "a/res/75/158", "résolution 75/158") -> "A/RES/75/158"; else as given."""
+    text = text.strip()
+    return _resolution_symbol(text.upper().replace("RÉSOLUTION", "résolution")) or text
+
+
+# A resolution named anywhere in a question: "A/RES/75/158", "résolution 75/158", "resolution 75/158".
+_NAMED_RESOLUTION = re.compile(
+    r"\bA/RES/(\d{1,3})/(\d{1,4})\b|\b(?:résolution|resolution|res\.)\s+(\d{1,3})/(\d{1,4})\b", re.IGNORECASE
+)
+
+
+def named_resolutions(question: str) -> list[str]:
+    """Symbols of the resolutions a question names anywhere in it, in order ("resolution 75/901" -> "A/RES/75/901")."""
+    found = [f"A/RES/{m.group(1) or m.group(3)}/{m.group(2) or m.group(4)}" for m in _NAMED_RESOLUTION.finditer(question)]
+    return list(dict.fromkeys(found))
+
+
+# Words that ask for a unit without saying anything about its content ("Que dit le par. 27 ?").
+_ASKING = frozenset(
+    {
+        "que", "qu", "quoi", "dit", "disent", "dire", "contient", "contenu", "resume", "resumer", "resumez", "cite",
+        "citer", "texte", "paragraphe", "paragraphes", "par", "alinea", "alineas", "note", "notes", "preambule",
+        "dispositif", "lire", "montre", "montrer", "donne", "donner", "resolution", "resolutions", "what", "say",
+        "says", "said", "does", "summarize", "summarise", "summary", "show", "quote", "text", "paragraph",
+        "paragraphs", "para", "footnote", "footnotes", "preamble", "preambular", "operative", "read", "give", "tell",
+        "content", "contents", "mean", "means", "exactly", "please", "merci", "stp", "svp"
+    }
+)
+
+
+def has_topic(question: str, references: list[Reference]) -> bool:
+    """Whether a question says something beyond its references ("par. 2 on land" does; "Que dit le par. 2 ?" does not)."""
+    from .lexical import _stopwords, fold
+
+    text = question
+    for reference in references:
+        text = text.replace(reference.text, " ")
+    text = _NAMED_RESOLUTION.sub(" ", text)
+    stop = set(_stopwords())
+    words = re.findall(r"[^\W\d_]{3,}", fold(text))
+    return any(w not in stop and w not in _ASKING for w in words)
 
 
 def _context_doc(question: str, start: int, end: int) -> tuple[bool, str | None]:
@@ -186,7 +232,7 @@ def resolve(reference: Reference, document: Document) -> Unit:
         unit = document.get("header")
         if unit is None:
             raise ReferenceOutOfRangeError(
-                f"{document.symbol} has no header", kind="header", number=0, maximum=0
+                f"{document.symbol} has no header", kind="header", number=0, maximum=0, docs=(document.symbol,)
             )
         return unit
     units = document.of_kind(reference.kind)
@@ -202,5 +248,6 @@ def resolve(reference: Reference, document: Document) -> Unit:
             kind=reference.kind,
             number=number or 0,
             maximum=maximum,
+            docs=(document.symbol,),
         )
     return unit

@@ -12,12 +12,12 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from ingest.units import Document, Unit
-from resolution_qa.errors import EmptyQuestionError, UnknownDocumentError
+from resolution_qa.errors import EmptyQuestionError, ReferenceOutOfRangeError, UnknownDocumentError
 
 from .index import UnitIndex
 from .lexical import LexicalIndex
 from .links import related
-from .references import find_references, resolve
+from .references import _NOUNS, find_references, has_topic, named_resolutions, resolution_symbol, resolve
 from .types import Hit, Reference, RetrievalResult
 
 
@@ -48,7 +48,7 @@ class UnitRetriever(BaseRetriever):
         self._by_symbol = {d.symbol: d for d in self.documents}
         self._units = {u.key: u for d in self.documents for u in d.units}
         if self.lexical_weight > 0:
-            self._lexical = LexicalIndex([u for d in self.documents for u in d.units], self.document.lang)
+            self._lexical = LexicalIndex([u for d in self.documents for u in d.units])
 
     @property
     def document(self) -> Document:
@@ -56,28 +56,101 @@ class UnitRetriever(BaseRetriever):
         return self.documents[0]
 
     # --- retrieval -------------------------------------------------------------------------------------------
+    @property
+    def symbols(self) -> list[str]:
+        """The symbols of the indexed documents, in index order."""
+        return list(self._by_symbol)
+
     def selected(self, docs: Sequence[str] | None) -> list[Document]:
-        """The indexed documents with these symbols (all of them when `docs` is empty); unknown symbols fail."""
+        """The indexed documents with these symbols (all of them when `docs` is empty); unknown symbols fail.
+
+        Symbols may be written as users do: "75/158" and "a/res/75/158" both mean "A/RES/75/158".
+        """
         if not docs:
             return list(self.documents)
-        unknown = [d for d in docs if d not in self._by_symbol]
+        wanted = [resolution_symbol(d) for d in docs]
+        unknown = [d for d in wanted if d not in self._by_symbol]
         if unknown:
             raise UnknownDocumentError(
                 f"{', '.join(unknown)} is not in the index (indexed: {', '.join(self._by_symbol)}); "
                 "pick one of those or ingest it first"
             )
-        return [self._by_symbol[d] for d in dict.fromkeys(docs)]
+        return [self._by_symbol[d] for d in dict.fromkeys(wanted)]
 
-    def _referenced(self, references: list[Reference], default: Document) -> list[Unit]:
+    def _scope(self, question: str, chosen: list[Document]) -> list[Document]:
+        """The documents a question is about: those it names ("resolution 75/901") if indexed, else `chosen`.
+
+        A resolution named in the question wins over a filter: the user was explicit.
+        """
+        named = [self._by_symbol[s] for s in named_resolutions(question) if s in self._by_symbol]
+        return named or chosen
+
+    def _bare_targets(
+        self, question: str, references: list[Reference], scope: list[Document], fused: dict[str, float]
+    ) -> list[Document]:
+        """Where a reference that names no resolution ("par. 27") points, in a scope of one or more documents.
+
+        One document: that one. Several: when the question says something beyond its references ("para. 1:
+        which report does it take note of?"), the document whose named units (with their footnotes) match
+        the question best; else every one of them (the answer shows each document's paragraph, labelled
+        with its symbol, and the user can narrow down).
+        """
+        if len(scope) == 1 or not has_topic(question, references):
+            return scope
+
+        def match(document: Document) -> float:
+            scores = [-1.0]
+            for reference in references:
+                if reference.doc:
+                    continue
+                try:
+                    unit = resolve(reference, document)
+                except ReferenceOutOfRangeError:
+                    continue
+                scores += [fused.get(u.key, -1.0) for u in (unit, *related(unit, document))]
+            return max(scores)
+
+        best = max(scope, key=match)
+        return [best] if match(best) > -1.0 else scope
+
+    def _referenced(self, references: list[Reference], targets: list[Document]) -> list[Unit]:
         units: list[Unit] = []
         for reference in references:
-            document = self._by_symbol.get(reference.doc) if reference.doc else default
-            if document is None:
-                continue  # "résolution 64/293, par. 5": a resolution that is not indexed
-            unit = resolve(reference, document)  # raises ReferenceOutOfRangeError
-            if unit not in units:
-                units.append(unit)
+            if reference.doc:
+                named = self._by_symbol.get(reference.doc)
+                if named is None:
+                    continue  # "résolution 64/293, par. 5": a resolution that is not indexed
+                found = [resolve(reference, named)]  # raises ReferenceOutOfRangeError
+            elif len(targets) == 1:
+                found = [resolve(reference, targets[0])]
+            else:
+                found = self._in_any(reference, targets)
+            units += [u for u in found if u not in units]
         return units
+
+    @staticmethod
+    def _in_any(reference: Reference, targets: list[Document]) -> list[Unit]:
+        """The unit a bare reference names in each of these documents; out of range only when none has it."""
+        found: list[Unit] = []
+        errors: list[ReferenceOutOfRangeError] = []
+        for document in targets:
+            try:
+                found.append(resolve(reference, document))
+            except ReferenceOutOfRangeError as exc:
+                errors.append(exc)
+        if found:
+            return found
+        first = errors[0]
+        plural, singular = _NOUNS.get(reference.kind, ("units", "unit"))
+        shown = "the last one" if reference.last else f"{singular} {reference.number}"
+        raise ReferenceOutOfRangeError(
+            f"none of {', '.join(d.symbol for d in targets)} has {shown} (they have "
+            f"{', '.join(str(e.maximum) for e in errors)} {plural})",
+            kind=first.kind,
+            number=first.number,
+            maximum=max(e.maximum for e in errors),
+            docs=tuple(d.symbol for d in targets),
+        )
 
     def _linked(self, unit: Unit) -> list[Unit]:
         return related(unit, self._by_symbol[unit.doc])
@@ -85,22 +158,26 @@ class UnitRetriever(BaseRetriever):
     def search(self, query: str, k: int | None = None, docs: Sequence[str] | None = None) -> RetrievalResult:
         """Rank the units for a question, within the documents `docs` (symbols; default all).
 
-        A bare "par. 27" means the first selected document. Raises EmptyQuestionError,
-        ReferenceOutOfRangeError and UnknownDocumentError.
+        A question that names indexed resolutions ("par. 3 of resolution 75/901", "A/RES/75/158, par. 27")
+        is answered from them. A bare "par. 27" means the only document in scope; with several, see
+        `_bare_targets`. Raises EmptyQuestionError, ReferenceOutOfRangeError and UnknownDocumentError.
         """
         question = (query or "").strip()
         if not question:
             raise EmptyQuestionError("the question is empty; type a question about the resolution")
         k = k or self.k
-        chosen = self.selected(docs)
+        chosen = self._scope(question, self.selected(docs))
         symbols = {d.symbol for d in chosen}
         references = find_references(question)
-        referenced = self._referenced(references, chosen[0])
+        if len(chosen) == 1:  # the usual case: resolve before embedding, so a bad reference costs nothing
+            referenced = self._referenced(references, chosen)
 
         only = [d.symbol for d in chosen] if len(chosen) < len(self.documents) else None
         dense = self.index.dense(self.embeddings.embed_query(question), docs=only)
-        lexical = self._lexical.scores(question) if self._lexical is not None else {}
+        lexical = self._lexical.scores(question, keys=dense) if self._lexical is not None else {}
         fused = {key: sim + self.lexical_weight * lexical.get(key, 0.0) for key, sim in dense.items()}
+        if len(chosen) > 1:
+            referenced = self._referenced(references, self._bare_targets(question, references, chosen, fused))
         units = self._units
 
         def hit(unit: Unit, via: str, score: float | None = None) -> Hit:

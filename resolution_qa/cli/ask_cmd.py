@@ -36,7 +36,7 @@ def answer_record(answer: Answer) -> dict[str, Any]:
     """The JSON object printed for one answered turn."""
 
     def units(citations: Any) -> list[dict[str, str]]:
-        return [{"id": c.id, "label": c.label, "text": c.text} for c in citations]
+        return [{"id": c.id, "doc": c.doc, "label": c.label, "text": c.text} for c in citations]
 
     return {
         "question": answer.question,
@@ -94,7 +94,7 @@ def _batch_turns(line: str) -> list[str]:
     return turns
 
 
-def _run_batch(assistant: Assistant, path: Path, as_json: bool) -> None:
+def _run_batch(assistant: Assistant, path: Path, as_json: bool, docs: list[str] | None = None) -> None:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -107,7 +107,7 @@ def _run_batch(assistant: Assistant, path: Path, as_json: bool) -> None:
             turns = _batch_turns(line)
             history: list[Answer] = []
             for question in turns:
-                history.append(assistant.ask(question, history))
+                history.append(_ask(assistant, question, history, docs))
             record = answer_record(history[-1])
         except Exception as exc:  # one bad line must not stop a batch run
             record = {"line": number, "error": str(exc) or type(exc).__name__}
@@ -125,6 +125,10 @@ def _run_batch(assistant: Assistant, path: Path, as_json: bool) -> None:
             _print_text(history[-1])
 
 
+def _ask(assistant: Assistant, question: str, history: list[Answer], docs: list[str] | None) -> Answer:
+    return assistant.ask(question, history, docs=docs) if docs else assistant.ask(question, history)
+
+
 @app.command()
 def ask(
     questions: list[str] = typer.Argument(None, help="Questions, asked in order as one conversation."),
@@ -133,8 +137,11 @@ def ask(
     ),
     backend: BackendChoice | None = typer.Option(None, "--backend", "-b", help="Override the configured backend."),
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text, or json (one object per line)."),
+    doc: list[str] = typer.Option(
+        None, "--doc", "-d", help="Answer from this indexed resolution only (e.g. A/RES/75/158 or 75/158); repeatable."
+    ),
 ) -> None:
-    """Answer questions about the resolution, in the question's language, citing its paragraphs."""
+    """Answer questions about the resolution(s), in the question's language, citing their paragraphs."""
     from resolution_qa.settings import Settings
 
     if not questions and batch is None:
@@ -148,14 +155,39 @@ def ask(
         settings = settings.model_copy(update={"backend": backend.value})
     as_json = format is not OutputFormat.text
     assistant = build_assistant(settings)
+    docs = list(doc or [])
+    if docs:
+        try:
+            assistant.retriever.selected(docs)  # an unknown symbol fails before the first question
+        except ResolutionQAError as exc:
+            fail(str(exc))
     if batch is not None:
-        _run_batch(assistant, batch, as_json)
+        _run_batch(assistant, batch, as_json, docs)
         return
     history: list[Answer] = []
     for question in questions:
         try:
-            answer = assistant.ask(question, history)
+            answer = _ask(assistant, question, history, docs)
         except ResolutionQAError as exc:
             fail(str(exc))
         history.append(answer)
         _emit(answer, as_json)
+
+
+@app.command()
+def documents(
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text, or json (one object per line)."),
+) -> None:
+    """List the indexed resolutions (symbol, language, title, units): the symbols `--doc` accepts."""
+    from resolution_qa.settings import Settings
+    from vectorstore import open_retriever
+
+    retriever = open_retriever(Settings())
+    for document in retriever.documents:
+        counts = {k: document.count(k) for k in ("preambular", "operative", "footnote")}
+        if format is OutputFormat.text:
+            typer.echo(f"{document.symbol}  ({document.lang}) {document.title}  [{counts['preambular']} preambular, "
+                       f"{counts['operative']} operative, {counts['footnote']} footnotes]")
+        else:
+            typer.echo(json.dumps({"symbol": document.symbol, "lang": document.lang, "title": document.title,
+                                   **counts}, ensure_ascii=False))

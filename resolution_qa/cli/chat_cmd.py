@@ -15,7 +15,7 @@ def chat(
         None, help="llamacpp, ollama, openai or extractive (default: RESOLUTION_QA_BACKEND)."
     ),
     share: bool = typer.Option(
-        False, "--share", help="Also open a public gradio.live link (needs internet; off unless asked)."
+        False, "--share", help="Also open a public gradio.live link (needs internet and a login; off unless asked)."
     ),
 ) -> None:
     """Open the chat app: streamed answers with clickable citations, and the resolution's full text."""
@@ -41,10 +41,16 @@ def chat(
     import logging
 
     from assistant.app import create_app, launch
+    from assistant.app_security import LOOPBACK, login_of
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if settings.host not in ("127.0.0.1", "localhost", "::1"):
-        typer.echo(f"warning: listening on {settings.host}: other machines on the network can reach the app", err=True)
+    login = login_of(settings, share=share)  # before loading models: a half-set login or an open public app fails
+    if settings.host not in LOOPBACK:
+        guarded = "behind a login" if login else "WITHOUT a login"
+        typer.echo(f"warning: listening on {settings.host} {guarded}: other machines on the network can reach the app",
+                   err=True)
+    if login:
+        typer.echo("login required (RESOLUTION_QA_AUTH_USER / RESOLUTION_QA_AUTH_PASSWORD)", err=True)
     typer.echo(f"loading the assistant ({settings.backend}) ...", err=True)
     demo, service = create_app(settings)
     status = service.status()

@@ -46,9 +46,13 @@ def _settings():
 @app.command()
 def ingest(
     paths: list[Path] = typer.Argument(
-        None, help="Resolution text files (UTF-8); default: RESOLUTION_QA_DOCUMENTS, else the bundled A/RES/75/158."
+        None, help="Resolution text files (UTF-8) or folders of them; default: RESOLUTION_QA_DOCUMENTS, else the bundled A/RES/75/158."
     ),
-    rebuild: bool = typer.Option(False, "--rebuild", help="Embed everything again into a fresh collection."),
+    rebuild: bool = typer.Option(
+        False, "--rebuild",
+        help="Embed everything again into a fresh collection; an embedded index that cannot be read is first moved "
+        "aside to <index_dir>.broken-<time> (nothing is deleted).",
+    ),
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text or json."),
 ) -> None:
     """Index resolutions: only new or changed paragraphs are embedded; the index then holds exactly these files."""
@@ -56,7 +60,9 @@ def ingest(
     from vectorstore import load_embeddings, parse_sources
 
     settings = _settings()
-    sources = [str(p) for p in paths] if paths else None
+    from ingest import expand_sources
+
+    sources = [str(p) for p in expand_sources(paths)] if paths else None  # a folder stands for its *.txt files
     documents = parse_sources(sources) if sources else None  # every file parsed before the model loads
     for document in documents or []:
         for warning in document.warnings:
@@ -82,19 +88,21 @@ def _read_batch(path: Path) -> list[str]:
         raise InputFileError(f"{path}: not valid UTF-8 (byte {exc.start}); save it as UTF-8") from None
 
 
-def _rows(result, k: int) -> list[dict[str, object]]:
+def _rows(result, k: int, several: bool = False) -> list[dict[str, object]]:
+    # "doc" only when the index holds several resolutions: a one-resolution index keeps its contract.
     return [
-        {"id": h.unit.id, "score": round(h.score, 6), "text": h.unit.text}
+        ({"doc": h.unit.doc} if several else {}) | {"id": h.unit.id, "score": round(h.score, 6), "text": h.unit.text}
         for h in result.hits[:k]
     ]
 
 
-def _print_text(result, k: int) -> None:
+def _print_text(result, k: int, several: bool = False) -> None:
     lang = "fr" if result.hits and result.hits[0].unit.lang == "fr" else "en"
     for rank, hit in enumerate(result.hits, start=1):
         mark = f"{rank:>2}." if rank <= k else "  +"
         text = hit.unit.text if len(hit.unit.text) <= 160 else hit.unit.text[:157] + "..."
-        typer.echo(f"{mark} {hit.unit.id:<7} {hit.score:6.3f} {hit.via:<9} {hit.unit.label(lang)}: {text}")
+        label = hit.unit.citation(lang) if several else hit.unit.label(lang)
+        typer.echo(f"{mark} {hit.unit.id:<7} {hit.score:6.3f} {hit.via:<9} {label}: {text}")
 
 
 @app.command()
@@ -103,6 +111,9 @@ def search(
     k: int = typer.Option(None, "--k", "-k", min=1, max=50, help="Units to return (default RESOLUTION_QA_K)."),
     batch: Path = typer.Option(None, "--batch", help="UTF-8 file with one question per line; one JSON line each."),
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text, json or jsonl."),
+    doc: list[str] = typer.Option(
+        None, "--doc", "-d", help="Search this indexed resolution only (e.g. A/RES/75/158 or 75/158); repeatable."
+    ),
 ) -> None:
     """Retrieve the units that answer a question, best first (explicit references like "par. 27" at rank 1)."""
     if (question is None) == (batch is None):
@@ -117,16 +128,19 @@ def search(
         raise EmptyQuestionError("the question is empty; type a question about the resolution")
     with _progress("embedding the index") as progress:
         retriever = open_retriever(settings, progress=progress)
+    docs = list(doc or []) or None
+    retriever.selected(docs)  # an unknown symbol fails before the first question (UnknownDocumentError)
+    several = len(retriever.documents) > 1
     if questions is None:
-        result = retriever.search(question, k=k)
+        result = retriever.search(question, k=k, docs=docs)
         if format is OutputFormat.text:
-            _print_text(result, k)
+            _print_text(result, k, several)
         else:
-            typer.echo(json.dumps({"results": _rows(result, k)}, ensure_ascii=False))
+            typer.echo(json.dumps({"results": _rows(result, k, several)}, ensure_ascii=False))
         return
     for number, line in enumerate(questions, start=1):
         try:
-            row: dict[str, object] = {"results": _rows(retriever.search(line, k=k), k)}
+            row: dict[str, object] = {"results": _rows(retriever.search(line, k=k, docs=docs), k, several)}
         except ResolutionQAError as exc:
             # One bad line must not lose the others: report it in place, keeping lines aligned.
             typer.echo(f"error: {batch}:{number}: {exc}", err=True)

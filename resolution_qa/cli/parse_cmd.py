@@ -12,17 +12,26 @@ from .app import OutputFormat, app
 
 @app.command()
 def parse(
-    path: Path | None = typer.Argument(None, help="Resolution text file (UTF-8); default: the bundled A/RES/75/158."),
+    path: Path | None = typer.Argument(
+        None, help="Resolution text file (UTF-8), or a folder of them; default: the bundled A/RES/75/158."
+    ),
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text, json or jsonl."),
 ) -> None:
-    """Split a resolution into its units (header, PPn, OPn, fnN)."""
-    from ingest import parse_file
+    """Split a resolution into its units (header, PPn, OPn, fnN); a folder: each of its *.txt files in turn."""
+    from ingest import expand_sources, parse_file
 
-    doc = parse_file(path)
+    paths = expand_sources([path]) if path is not None else [None]
+    documents = [parse_file(p) for p in paths]  # every file parsed before anything is printed
+    for doc in documents:
+        _print(doc, format, several=len(documents) > 1)
+
+
+def _print(doc, format: OutputFormat, *, several: bool) -> None:
     for warning in doc.warnings:
         typer.echo(f"warning: {warning}", err=True)
     rows = [
-        {
+        ({"doc": doc.symbol} if several else {})  # a folder's units say which resolution they belong to
+        | {
             "id": u.id,
             "kind": u.kind,
             "number": u.number,

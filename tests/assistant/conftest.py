@@ -181,3 +181,9 @@ def real_retriever(real_settings: Settings):
     from vectorstore import open_retriever
 
     return open_retriever(real_settings)
+
+
+@pytest.fixture(scope="session")
+def bow_embeddings() -> BagOfWordsEmbeddings:
+    """The bag-of-words embedder, for module- or session-scoped indexes."""
+    return BagOfWordsEmbeddings()

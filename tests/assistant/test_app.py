@@ -40,9 +40,13 @@ class FakeEngine:
     fail_after: int | None = None  # raise BackendError after this many pieces
     error: Exception | None = None  # raise this before any piece
     histories: list[list[Answer]] = field(default_factory=list)
+    filters: list[list[str] | None] = field(default_factory=list)
 
-    def stream(self, question: str, history: Sequence[Answer] | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, history: Sequence[Answer] | None = None, docs: Sequence[str] | None = None
+    ) -> Iterator[str | Answer]:
         self.histories.append(list(history or []))
+        self.filters.append(list(docs) if docs is not None else None)
         if not question.strip():
             raise EmptyQuestionError("the question is empty; type a question about the resolution")
         if self.error is not None:
@@ -288,13 +292,15 @@ def serve(settings: Settings, document: Document) -> Iterator[Callable[[AnswerEn
 
 def test_real_assistant_answer_streams_with_a_clickable_citation(serve, make_assistant, document: Document) -> None:
     assistant = make_assistant(
-        "Les gouvernements doivent veiller à ce que les victimes ne soient pas poursuivies [S1].", delay=0.02
+        "Les gouvernements doivent veiller à ce que les victimes ne soient pas poursuivies [S1]. "
+        "Elles ne sont pas punies [S1]. Elles sont protégées [S1].",
+        delay=0.02,
     )
     client = serve(assistant)
     job = client.submit("Que dit le paragraphe 27 ?", api_name="/chat")
     outputs = list(job)
     _, chat, sources, status = job.result()
-    assert sum("streaming" in str(o[1]) for o in outputs) >= 3
+    assert sum("streaming" in str(o[1]) for o in outputs) >= 2  # sentence by sentence
     final = str(chat[-1]["content"])
     assert 'href="#u-A-RES-75-158-OP27"' in final and ">par. 27</a>" in final
     assert 'data-copy="A/RES/75/158, par. 27"' in sources
@@ -346,5 +352,63 @@ def test_models_missing_is_a_friendly_message_in_the_status_and_the_chat(
         assert 'class="failure"' in failure and "resolution-qa models fetch" in failure
         assert "Traceback" not in failure and "File \"" not in failure
         assert "status-line down" in status_html
+    finally:
+        demo.close()
+
+
+# --- the document filter (2+ indexed resolutions) ----------------------------------------------------
+
+
+@pytest.fixture
+def two_documents(document: Document) -> list[Document]:
+    from pathlib import Path
+
+    from ingest import parse_file
+
+    return [document, parse_file(Path(__file__).parent.parent / "fixtures" / "A_RES_75_999.en.txt")]
+
+
+def _serve_documents(settings: Settings, engine: FakeEngine, documents: list[Document]):
+    app_settings = settings.model_copy(update={"port": free_port()})
+    service = ChatService(app_settings, factory_of({"extractive": engine}))
+    service.start()
+    demo = build_app(service, documents, app_settings)
+    launch(demo, app_settings, block=False, quiet=True)
+    return demo, f"http://127.0.0.1:{app_settings.port}/"
+
+
+def test_with_several_documents_the_chat_and_api_filter_by_symbol(
+    settings: Settings, document: Document, two_documents: list[Document]
+) -> None:
+    import httpx
+
+    other = two_documents[1].symbol
+    engine = FakeEngine(document)
+    demo, url = _serve_documents(settings, engine, two_documents)
+    try:
+        config = httpx.get(url + "config", timeout=30).text
+        assert '"elem_id":"scope"' in config.replace(" ", "") and other in config
+        client = Client(url, verbose=False)
+        client.predict("Que dit le paragraphe 27 ?", other, api_name="/chat")
+        client.predict("Que dit le paragraphe 27 ?", "", api_name="/chat")  # "all resolutions"
+        client.predict("What does paragraph 27 say?", [other], api_name="/ask")
+        client.predict("What does paragraph 27 say?", None, api_name="/ask")
+        assert engine.filters == [[other], None, [other], None]
+        with pytest.raises(AppError, match="unknown document 'A/RES/1/1'"):
+            client.predict("What does paragraph 27 say?", ["A/RES/1/1"], api_name="/ask")
+        assert len(engine.filters) == 4
+    finally:
+        demo.close()
+
+
+def test_with_one_document_there_is_no_filter(settings: Settings, document: Document) -> None:
+    import httpx
+
+    engine = FakeEngine(document)
+    demo, url = _serve_documents(settings, engine, [document])
+    try:
+        assert '"elem_id":"scope"' not in httpx.get(url + "config", timeout=30).text.replace(" ", "")
+        Client(url, verbose=False).predict("Que dit le paragraphe 27 ?", api_name="/chat")
+        assert engine.filters == [None]
     finally:
         demo.close()

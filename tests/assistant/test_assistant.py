@@ -120,10 +120,11 @@ def test_another_language_is_answered_in_english_with_a_notice(make_assistant) -
 
 
 def test_streaming_yields_labelled_pieces_then_the_answer(make_assistant) -> None:
-    items = list(make_assistant("Les victimes sont protégées [S1] .").stream("Que dit le paragraphe 27 ?"))
+    answer = "Les victimes sont protégées [S1]. Les États ne les poursuivent pas [S1]. Ils les aident [S1] ."
+    items = list(make_assistant(answer).stream("Que dit le paragraphe 27 ?"))
     pieces, final = items[:-1], items[-1]
     assert isinstance(final, Answer) and all(isinstance(p, str) for p in pieces)
-    assert len(pieces) > 1
+    assert len(pieces) > 1  # whole sentences stream as soon as they are complete
     assert "[S" not in "".join(pieces) and "(par. 27)" in "".join(pieces)
     assert final.timings.first_token is not None
     assert 0 <= final.timings.retrieval <= final.timings.first_token <= final.timings.total

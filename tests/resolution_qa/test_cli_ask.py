@@ -65,7 +65,7 @@ def test_questions_are_turns_of_one_conversation(built: list[RecordingAssistant]
     assert built[0].calls == [("Que dit le paragraphe 39 ?", 0), ("Et le paragraphe suivant ?", 1)]
     first = rows[0]
     assert set(first) >= {"question", "answer", "language", "refused", "citations", "timings", "backend"}
-    assert first["citations"] == [{"id": "OP27", "label": "par. 27", "text": "Engage…"}]
+    assert first["citations"] == [{"id": "OP27", "doc": "A/RES/75/158", "label": "par. 27", "text": "Engage…"}]
     assert first["timings"] == {"retrieval": 0.1, "first_token": 0.2, "total": 0.3}
     assert first["backend"] == "llamacpp"  # the default, from settings
 

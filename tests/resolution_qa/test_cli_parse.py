@@ -40,3 +40,11 @@ def test_parse_bad_file_one_line_error(cli, tmp_path: Path) -> None:
     assert len(lines) == 1 and str(bad) in lines[0] and "UTF-8" in lines[0]
     missing = cli("parse", str(tmp_path / "missing.txt"))
     assert missing.returncode == 2 and "file not found" in missing.stderr
+
+
+def test_parse_a_folder_tags_each_unit_with_its_document(cli) -> None:
+    result = cli("parse", str(FIXTURES / "corpus"), "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["doc"] for r in rows] == ["A/RES/75/901"] * 11 + ["A/RES/75/902"] * 11
+    assert all(set(r) == {"doc", "id", "kind", "number", "text", "footnotes", "source"} for r in rows)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ingest import BUNDLED_PATH, Document, parse_text
-from resolution_qa.errors import IndexUnavailableError, InputFileError
+from resolution_qa.errors import IndexCorruptedError, IndexUnavailableError, InputFileError
 from resolution_qa.settings import Settings
 from vectorstore import ingest, open_retriever
 from vectorstore.index import UnitIndex
@@ -19,7 +19,7 @@ from .conftest import CountingEmbeddings
 def snapshot(settings: Settings, embeddings) -> dict[str, tuple[str, str]]:
     """id -> (hash, stored text) of every passage in the collection."""
     index = UnitIndex(settings, embeddings)
-    got = index.client.get_collection(settings.collection, embedding_function=None).get(
+    got = index.client.get_collection(index.generation, embedding_function=None).get(
         include=["metadatas", "documents"]
     )
     rows = zip(got["ids"], got["metadatas"], got["documents"], strict=True)
@@ -120,8 +120,9 @@ def test_a_failed_embedding_leaves_the_index_untouched(index_settings, fake_embe
     changed = document.model_copy(
         update={"units": tuple(u.model_copy(update={"text": u.text + " (révisé)"}) for u in document.units)}
     )
+    small_calls = index_settings.model_copy(update={"embedding_batch_size": 2})  # several embed calls
     with pytest.raises(RuntimeError, match="embedding crashed"):
-        ingest(index_settings, failing, [changed], rebuild=rebuild)
+        ingest(small_calls, failing, [changed], rebuild=rebuild)
     assert snapshot(index_settings, fake_embeddings) == before
 
 
@@ -155,7 +156,7 @@ def test_long_units_are_split_into_parts_that_keep_the_unit_id(index_settings, f
 def test_metadata_and_recorded_versions(index_settings, fake_embeddings, document) -> None:
     ingest(index_settings, fake_embeddings, [document])
     index = UnitIndex(index_settings, fake_embeddings)
-    collection = index.client.get_collection(index_settings.collection, embedding_function=None)
+    collection = index.client.get_collection(index.generation, embedding_function=None)
     meta = collection.get(ids=["A/RES/75/158#OP5"], include=["metadatas"])["metadatas"][0]
     assert (meta["doc"], meta["unit_id"], meta["kind"], meta["number"], meta["lang"]) == (
         "A/RES/75/158", "OP5", "operative", 5, "fr"
@@ -201,3 +202,38 @@ def test_an_unusable_index_folder_is_a_clear_error(tmp_path: Path, fake_embeddin
     blocker.write_text("x")
     with pytest.raises(IndexUnavailableError, match="cannot open the vector index"):
         UnitIndex(Settings(index_dir=blocker), fake_embeddings)
+
+
+def test_an_index_in_the_older_in_place_format_is_rebuilt_once(index_settings, fake_embeddings, document) -> None:
+    index = UnitIndex(index_settings, fake_embeddings)
+    legacy = index.client.create_collection(
+        index_settings.collection, embedding_function=None,
+        metadata={"rqa_embedding": "fake-bow[64]|-,-", "rqa_parser_version": "1", "rqa_passage_version": "1"},
+    )
+    legacy.add(ids=["A/RES/75/158#OP1"], embeddings=[[1.0] + [0.0] * 63], documents=["old text"])
+    report = ingest(index_settings, fake_embeddings, [document])
+    assert report.rebuilt and report.reason == "older index format (written in place)"
+    pointer = index.client.get_collection(index_settings.collection, embedding_function=None)
+    assert pointer.count() == 0 and pointer.metadata["rqa_active"] == UnitIndex(index_settings, fake_embeddings).generation
+    assert snapshot(index_settings, fake_embeddings)["A/RES/75/158#OP1"][1] != "old text"
+    assert ingest(index_settings, fake_embeddings, [document]).embedded == 0
+
+
+def test_a_refused_request_is_not_taken_for_a_damaged_store(index_settings, fake_embeddings, document) -> None:
+    bad = index_settings.model_copy(update={"collection": "a?"})  # not a valid Chroma collection name
+    for rebuild in (False, True):
+        with pytest.raises(IndexUnavailableError) as error:
+            ingest(bad, fake_embeddings, [document], rebuild=rebuild)
+        assert not isinstance(error.value, IndexCorruptedError) and "\n" not in str(error.value)
+    assert not list(index_settings.index_dir.parent.glob("*.broken-*"))  # --rebuild moved nothing aside
+
+
+def test_only_the_active_and_the_previous_generation_are_kept(index_settings, fake_embeddings, document) -> None:
+    names = []
+    for n in range(4):
+        changed = document.model_copy(update={"units": document.units[: len(document.units) - n]})
+        ingest(index_settings, fake_embeddings, [changed])
+        names.append(UnitIndex(index_settings, fake_embeddings).generation)
+    index = UnitIndex(index_settings, fake_embeddings)
+    ours = {c.name for c in index.client.list_collections() if c.name.startswith(index_settings.collection + "__")}
+    assert len(set(names)) == 4 and ours == set(names[-2:])

@@ -143,7 +143,7 @@ def test_lexical_weight_adds_scaled_bm25(index_settings, fake_embeddings, docume
     retriever = open_retriever(settings, fake_embeddings, documents=[document])
     question = "Khartoum"
     result = retriever.search(question, k=10)
-    lexical = LexicalIndex(document.units, "fr").scores(question)
+    lexical = LexicalIndex(document.units).scores(question)
     best = max(lexical, key=lexical.get)
     assert lexical[best] == 1.0 and result.hits[0].unit.key == best
     for hit in result.hits[:10]:
