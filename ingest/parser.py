@@ -205,6 +205,12 @@ def parse_text(text: str, *, name: str = "<text>") -> Document:
     if not drafts:
         raise InputFileError(f"{name}: no preambular or operative paragraphs recognised; check the file is a resolution text")
 
+    if not closing_blocks:
+        # Every resolution ends with its plenary meeting line: without it the file was probably cut short.
+        warnings.append(
+            f"{name}: no closing line (\"… séance plénière\" / \"… plenary meeting\") after the last paragraph; "
+            "the file may be truncated: check it ends where the resolution ends"
+        )
     header_raw = "\n\n".join(header_blocks + closing_blocks)
     lang = _detect_lang(header_blocks[:-1], blocks[opening_at])
     symbol, title = _symbol_and_title(header_blocks[:-1], name, warnings)

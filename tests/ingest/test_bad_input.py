@@ -74,7 +74,7 @@ def test_a_file_at_the_size_limit_parses_quickly(tmp_path: Path) -> None:
 
 def test_a_truncated_file_keeps_every_paragraph_it_has(tmp_path: Path) -> None:
     """Cut between characters: the paragraphs before the cut are all there, with their text; a cut
-    inside a paragraph keeps its first part (the parser cannot tell a cut from a shorter resolution)."""
+    inside a paragraph keeps its first part, and the missing closing line is reported as a warning."""
     full = parse_file()
     text = BUNDLED.decode()
     cut = text.index("\n28. ")  # cut right before paragraph 28
@@ -82,6 +82,7 @@ def test_a_truncated_file_keeps_every_paragraph_it_has(tmp_path: Path) -> None:
     path.write_text(text[:cut], encoding="utf-8")
     doc = parse_file(path)
     assert doc.symbol == full.symbol
+    assert any("may be truncated" in w for w in doc.warnings)  # no closing line: the cut is reported
     kept = {u.id for u in doc.units if u.kind == "operative"}
     assert kept == {f"OP{n}" for n in range(1, 28)}
     for unit in doc.units:

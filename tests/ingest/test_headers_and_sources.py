@@ -11,8 +11,14 @@ from resolution_qa.errors import InputFileError
 
 CORPUS = Path(__file__).parent.parent / "fixtures" / "corpus"
 
-BODY_FR = "L'Assemblée générale,\n\n*Rappelant* ses résolutions,\n\n1. *Décide* de rester saisie de la question.\n"
-BODY_EN = "The General Assembly,\n\n*Recalling* its resolutions,\n\n1. *Decides* to remain seized of the matter.\n"
+BODY_FR = (
+    "L'Assemblée générale,\n\n*Rappelant* ses résolutions,\n\n1. *Décide* de rester saisie de la question.\n\n"
+    "*46e séance plénière*\n"
+)
+BODY_EN = (
+    "The General Assembly,\n\n*Recalling* its resolutions,\n\n1. *Decides* to remain seized of the matter.\n\n"
+    "*46th plenary meeting*\n"
+)
 
 
 @pytest.mark.parametrize(
