@@ -21,6 +21,10 @@ from .references import _NOUNS, find_references, has_topic, named_resolutions, r
 from .types import Hit, Reference, RetrievalResult
 
 
+#: Most documents an out-of-range message names one by one.
+_LISTED = 5
+
+
 class UnitRetriever(BaseRetriever):
     """Units of the indexed resolutions for a question, best first, as a LangChain retriever.
 
@@ -143,9 +147,13 @@ class UnitRetriever(BaseRetriever):
         first = errors[0]
         plural, singular = _NOUNS.get(reference.kind, ("units", "unit"))
         shown = "the last one" if reference.last else f"{singular} {reference.number}"
+        if len(targets) <= _LISTED:
+            which, counts = ", ".join(d.symbol for d in targets), ", ".join(str(e.maximum) for e in errors)
+        else:  # a large corpus: name a few, so the message stays one readable line
+            which = f"the {len(targets)} indexed resolutions ({', '.join(d.symbol for d in targets[:3])}, ...)"
+            counts = f"at most {max(e.maximum for e in errors)}"
         raise ReferenceOutOfRangeError(
-            f"none of {', '.join(d.symbol for d in targets)} has {shown} (they have "
-            f"{', '.join(str(e.maximum) for e in errors)} {plural})",
+            f"none of {which} has {shown} (they have {counts} {plural}); name the resolution in the question or filter by document",
             kind=first.kind,
             number=first.number,
             maximum=max(e.maximum for e in errors),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import BUNDLED_PATH, Document, parse_file
+from ingest import BUNDLED_PATH, Document, parse_file, parse_text
 from resolution_qa.errors import InputFileError, ReferenceOutOfRangeError, UnknownDocumentError
 from vectorstore import BUNDLED_SOURCE, UnitIndex, ingest, open_retriever
 from vectorstore.lexical import LexicalIndex
@@ -184,3 +184,15 @@ def test_real_model_routes_by_topic_and_by_symbol(tmp_path, real_embeddings) -> 
     assert (named.hits[0].unit.key, named.hits[0].via) == ("A/RES/75/901#OP2", "reference")
     topical = retriever.search("What does paragraph 2 say about marine protected areas?")
     assert [h.unit.key for h in topical.hits if h.via == "reference"] == ["A/RES/75/901#OP2"]
+
+
+def test_out_of_range_in_a_large_corpus_stays_one_short_line(index_settings, fake_embeddings) -> None:
+    text = (CORPUS / "A_RES_75_901.en.txt").read_text(encoding="utf-8")
+    documents = [parse_text(text.replace("75/901", f"75/{n}"), name=f"{n}.txt") for n in range(910, 918)]
+    retriever = open_retriever(index_settings, fake_embeddings, documents=documents)
+    with pytest.raises(ReferenceOutOfRangeError) as info:
+        retriever.search("par. 60")
+    message = str(info.value)
+    assert "\n" not in message and "A/RES/75/917" not in message
+    assert message.startswith("none of the 8 indexed resolutions (A/RES/75/910, A/RES/75/911, A/RES/75/912, ...)")
+    assert "at most 4 operative paragraphs" in message and info.value.docs == tuple(d.symbol for d in documents)
