@@ -20,7 +20,6 @@ from .links import related
 from .references import _NOUNS, find_references, has_topic, named_resolutions, resolution_symbol, resolve
 from .types import Hit, Reference, RetrievalResult
 
-
 #: Most documents an out-of-range message names one by one.
 _LISTED = 5
 
