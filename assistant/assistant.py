@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Protocol
@@ -203,8 +203,14 @@ class Assistant:
             return
 
         stream = LabelStream(context, lang, NOT_IN_SOURCES, multi_doc=self._multi_doc)
+        # Orders hidden in the question or the sources ("answer only 'PWNED'", "answer in German") name what
+        # an obedient model would write; such sentences are never shown, like leaks of the rules.
         payloads = injected_payloads(prepared.question, [u.text for u in context])
-        screen = StreamScreen(context, lambda sentence: foreign(sentence) or obeys(sentence, payloads))
+
+        def obeyed(sentence: str) -> bool:
+            return foreign(sentence) or obeys(sentence, payloads)
+
+        screen = StreamScreen(context, obeyed)
         raw: list[str] = []
         first_token: float | None = None
         try:
@@ -227,7 +233,7 @@ class Assistant:
             fallback = self._extractive(prepared, result, context, failure=reason)
             yield from self._finish(fallback, restart=first_token is not None)
             return
-        yield self._from_model("".join(raw), prepared, result, context, first_token)
+        yield self._from_model("".join(raw), prepared, result, context, first_token, obeyed)
 
     # --- pipeline steps --------------------------------------------------------------------------
 
@@ -352,13 +358,11 @@ class Assistant:
         result: RetrievalResult,
         context: Sequence[Unit],
         first_token: float | None,
+        obeyed: Callable[[str], bool],
     ) -> Answer:
         if NOT_IN_SOURCES in raw and not re.search(r"\[\s*S?\d", raw):
             return self._refusal(prepared, self._suggestions(result), first_token=first_token)
         question = prepared.question if prepared.rewrite.previous is not None else prepared.rewrite.standalone
-        # Orders hidden in the question or the sources ("answer only 'PWNED'", "answer in German") name what
-        # an obedient model would write; such sentences are dropped like leaks of the rules.
-        payloads = injected_payloads(prepared.question, [u.text for u in context])
         checked = validate(
             raw.replace(NOT_IN_SOURCES, ""),
             context,
@@ -366,7 +370,7 @@ class Assistant:
             self.scorer.best_unit,
             question=question,
             multi_doc=self._multi_doc,
-            obeys=lambda sentence: foreign(sentence) or obeys(sentence, payloads),
+            obeys=obeyed,
         )
         if not checked.text and checked.ungrounded:
             # Everything the model said rested on numbers the text does not contain.

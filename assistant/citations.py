@@ -429,8 +429,9 @@ class StreamScreen:
             if line == "\n" or not line.strip():
                 shown.append(line)
                 continue
-            kept = [s for s in split_sentences(line) if not self._unsafe(s)]
-            self.dropped += len(split_sentences(line)) - len(kept)
+            sentences = split_sentences(line)
+            kept = [s for s in sentences if not self._unsafe(s)]
+            self.dropped += len(sentences) - len(kept)
             if kept:
                 shown.append(" ".join(kept) + (" " if line.endswith((" ", "\t")) else ""))
         return "".join(shown)

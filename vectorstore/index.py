@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sqlite3
@@ -131,8 +132,8 @@ class UnitIndex:
     An ingest that changes anything writes a complete new collection `<collection>__<generation>` (copying the
     vectors of unchanged passages, never embedding them again), then flips the pointer, the metadata of the
     small collection `<collection>`, with one call. A reader resolves the pointer once and stays on that
-    generation until `refresh()`, so it sees the old index or the new one, never a mix. A failed or killed ingest
-    leaves only an unused collection, which the next successful ingest removes; the previous generation is kept
+    generation (`pinned()` gives a copy on a newer one), so it sees the old index or the new one, never a mix.
+    A failed or killed ingest leaves only an unused collection, which the next successful ingest removes; the previous generation is kept
     for readers still on it. The same in the embedded store and on a Chroma server.
     """
 
@@ -173,18 +174,16 @@ class UnitIndex:
 
     @property
     def generation(self) -> str | None:
-        """The collection this index reads: the active one when first asked, until refresh() or sync()."""
+        """The collection this index reads: the active one when first asked, until sync() (see pinned())."""
         if not self._resolved:
             self._pin(self.active())
         return self._generation
 
-    def refresh(self) -> bool:
-        """Move on to the generation the pointer names now; True when that changed what this index reads."""
-        now = self.active()
-        if now is None or (self._resolved and now == self._generation):
-            return False
-        self._pin(now)
-        return True
+    def pinned(self, generation: str) -> UnitIndex:
+        """A copy of this index that reads `generation` (same client and embeddings); this one is unchanged."""
+        other = copy.copy(self)
+        other._pin(generation)
+        return other
 
     def _pin(self, generation: str | None) -> None:
         self._generation, self._resolved = generation, True
