@@ -15,11 +15,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from ingest.units import Document, Lang, Unit
-from resolution_qa.errors import BackendError, EmptyQuestionError, ReferenceOutOfRangeError, ResolutionQAError
-from resolution_qa.settings import Backend, Settings
-from vectorstore.links import related
-from vectorstore.types import RetrievalResult
+from resolution_qa.core.errors import BackendError, EmptyQuestionError, ReferenceOutOfRangeError, ResolutionQAError
+from resolution_qa.core.settings import Backend, Settings
+from resolution_qa.ingest.units import Document, Lang, Unit
+from resolution_qa.vectorstore.links import related
+from resolution_qa.vectorstore.types import RetrievalResult
 
 from .backends import make_chat_model
 from .citations import LabelStream, StreamScreen, cite, display_label, validate
@@ -135,7 +135,7 @@ class Assistant:
         self.settings = settings
         self.backend: Backend = backend or settings.backend
         if retriever is None:
-            from vectorstore import open_retriever
+            from resolution_qa.vectorstore import open_retriever
 
             retriever = open_retriever(settings)
         self.retriever = retriever
@@ -463,14 +463,14 @@ class Assistant:
 
     def _scope(self, prepared: Prepared) -> list[str]:
         """The symbols of the documents a question was answered from: named in it, else the filter, else all."""
-        from vectorstore.references import named_resolutions
+        from resolution_qa.vectorstore.references import named_resolutions
 
         indexed = [d.symbol for d in self.retriever.documents]
         named = [s for s in named_resolutions(prepared.rewrite.standalone) if s in indexed]
         if named:
             return named
         if prepared.docs:
-            from vectorstore.references import resolution_symbol
+            from resolution_qa.vectorstore.references import resolution_symbol
 
             return list(dict.fromkeys(resolution_symbol(d) for d in prepared.docs))
         return indexed

@@ -6,9 +6,9 @@ import warnings
 
 from langchain_core.language_models import BaseChatModel
 
-from resolution_qa.errors import BackendError
-from resolution_qa.model_files import gguf_path
-from resolution_qa.settings import Backend, Settings
+from resolution_qa.core.errors import BackendError
+from resolution_qa.core.model_files import gguf_path
+from resolution_qa.core.settings import Backend, Settings
 
 #: Backends that need no model at all.
 NO_LLM: frozenset[str] = frozenset({"extractive"})

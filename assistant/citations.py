@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
-from ingest.units import Kind, Lang, Unit
+from resolution_qa.ingest.units import Kind, Lang, Unit
 
 from .prompts import EXAMPLE_FACTS, SYSTEM_EXAMPLE, SYSTEM_RULES, THE_TEXT
 from .types import Citation

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
-from ingest.units import Lang, Unit
+from resolution_qa.ingest.units import Lang, Unit
 
 from .citations import display_label
 from .prompts import extractive_intro

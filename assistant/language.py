@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
-from ingest.units import Lang
+from resolution_qa.ingest.units import Lang
 
 # Common languages besides French and English, so that a Spanish or German question is told
 # apart from a French one instead of being forced into one of the two.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langchain_core.prompts import ChatPromptTemplate
 
-from ingest.units import Kind, Lang
+from resolution_qa.ingest.units import Kind, Lang
 
 #: What the model writes when no source relates to the question; the assistant then refuses itself.
 NOT_IN_SOURCES = "NOT_IN_SOURCES"

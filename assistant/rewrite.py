@@ -6,9 +6,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.units import Document, Lang, Unit
-from resolution_qa.errors import ReferenceOutOfRangeError
-from vectorstore.references import find_references, resolve
+from resolution_qa.core.errors import ReferenceOutOfRangeError
+from resolution_qa.ingest.units import Document, Lang, Unit
+from resolution_qa.vectorstore.references import find_references, resolve
 
 from .types import Turn
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ingest.units import Lang
+from resolution_qa.ingest.units import Lang
 
 
 class Citation(BaseModel):

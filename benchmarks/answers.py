@@ -43,9 +43,9 @@ def load_items(split: str) -> list[dict]:
 
 
 def answer_items(split: str, backend: str, limit: int | None, settings_update: dict) -> Path:
-    from assistant import Assistant
+    from resolution_qa.assistant import Assistant
     from resolution_qa.cli.ask_cmd import answer_record
-    from resolution_qa.settings import Settings
+    from resolution_qa.core.settings import Settings
 
     out = RESULTS / f"answers-{split}-{backend}.jsonl"
     done = set()
@@ -142,8 +142,8 @@ def metrics(rows: list[Row], valid_ids: set[str], backend: str) -> dict:
 
 def sweep(split: str = "dev") -> list[tuple[float, float, float, int, int]]:
     """Refusal by threshold alone: (threshold, refusal recall on unanswerable, false refusals on answerable)."""
-    from assistant import Assistant
-    from resolution_qa.settings import Settings
+    from resolution_qa.assistant import Assistant
+    from resolution_qa.core.settings import Settings
 
     assistant = Assistant(Settings(backend="extractive"))
     points = []
@@ -183,7 +183,7 @@ NOTES = """Notes.
 
 
 def report() -> str:
-    from ingest import parse_file
+    from resolution_qa.ingest import parse_file
 
     valid_ids = {u.id for u in parse_file().units}
     lines = [

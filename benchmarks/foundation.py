@@ -64,10 +64,10 @@ def main() -> None:
     if args.queries < 100:
         parser.error("--queries must be at least 100")
 
-    from ingest import parse_file
-    from resolution_qa.errors import ResolutionQAError
-    from resolution_qa.settings import Settings
-    from vectorstore import ingest, load_embeddings, open_retriever
+    from resolution_qa.core.errors import ResolutionQAError
+    from resolution_qa.core.settings import Settings
+    from resolution_qa.ingest import parse_file
+    from resolution_qa.vectorstore import ingest, load_embeddings, open_retriever
 
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="rqa-bench-") as tmp:

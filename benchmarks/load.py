@@ -42,7 +42,7 @@ def machine() -> str:
             f"Python {platform.python_version()}")
 
 
-def row(name: str, run) -> str:  # noqa: ANN001  (assistant.app_load.LoadRun, imported late)
+def row(name: str, run) -> str:  # noqa: ANN001  (benchmarks.load_driver.LoadRun, imported late)
     rss = f"{run.rss[0][1] / 2**20:.0f} → {run.rss[-1][1] / 2**20:.0f} MiB" if run.rss else "-"
     growth = f"{run.rss_growth(0.5) / 2**20:+.1f} MiB" if run.rss else "-"
     return (f"| {name} | {run.sessions} × {run.questions} | {len(run.errors)} | {len(run.crossed)} | "
@@ -63,9 +63,9 @@ def main() -> int:
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    from assistant.app import create_app, launch
-    from assistant.app_load import run_load
-    from resolution_qa.settings import Settings
+    from benchmarks.load_driver import run_load
+    from resolution_qa.core.settings import Settings
+    from resolution_qa.web.app import create_app, launch
 
     update: dict[str, object] = {"backend": args.backend, "port": free_port(), "rate_limit_per_minute": 0}
     if args.concurrency is not None:

@@ -76,11 +76,11 @@ def log(message: str) -> None:
 
 # --- 1. ingest throughput ------------------------------------------------------------------------------------
 def ingest_benchmark(args, work: Path) -> dict:
-    from ingest import parse_file
-    from resolution_qa.settings import Settings
-    from vectorstore import UnitIndex, load_embeddings
-    from vectorstore.index import window_of
-    from vectorstore.passages import passages
+    from resolution_qa.core.settings import Settings
+    from resolution_qa.ingest import parse_file
+    from resolution_qa.vectorstore import UnitIndex, load_embeddings
+    from resolution_qa.vectorstore.index import window_of
+    from resolution_qa.vectorstore.passages import passages
 
     settings = Settings(_env_file=None, index_dir=work / "unused")
     started = time.perf_counter()
@@ -168,7 +168,7 @@ def ingest_benchmark(args, work: Path) -> dict:
 # --- 2. scale: children build / serve ---------------------------------------------------------------------------
 def scale_corpus(work: Path, size: int, seed: int):
     """The N-unit documents and their look-up table (passage text -> row of the perturbed vectors)."""
-    from vectorstore.passages import Window, passages
+    from resolution_qa.vectorstore.passages import Window, passages
 
     base_texts = json.loads((work / "base.json").read_text(encoding="utf-8"))
     base = np.load(work / "base.npy")
@@ -186,13 +186,13 @@ def scale_corpus(work: Path, size: int, seed: int):
 
 
 def child_settings(work: Path, size: int, mode: str, url: str | None):
-    from resolution_qa.settings import Settings
+    from resolution_qa.core.settings import Settings
 
     return Settings(_env_file=None, index_dir=work / f"{mode}-{size}", chroma_url=url if mode == "server" else None)
 
 
 def child_build(args) -> dict:
-    from vectorstore import UnitIndex
+    from resolution_qa.vectorstore import UnitIndex
 
     documents, table, vectors = scale_corpus(args.work, args.size, args.seed)
     lookup = LookupEmbeddings(table, vectors, queries=None, model=MODEL_TAG)  # type: ignore[arg-type]
@@ -205,8 +205,8 @@ def child_build(args) -> dict:
 
 
 def child_serve(args) -> dict:
-    from resolution_qa.errors import ResolutionQAError
-    from vectorstore import UnitIndex, UnitRetriever, load_embeddings
+    from resolution_qa.core.errors import ResolutionQAError
+    from resolution_qa.vectorstore import UnitIndex, UnitRetriever, load_embeddings
 
     settings = child_settings(args.work, args.size, args.mode, args.url)
     real = load_embeddings(settings)

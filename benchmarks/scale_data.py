@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from ingest.units import Document, Kind, Unit
+from resolution_qa.ingest.units import Document, Kind, Unit
 
 #: The kinds varied: paragraphs. Footnotes and the header depend on their document (markers, a fixed layout).
 KINDS: tuple[Kind, ...] = ("preambular", "operative")

@@ -12,10 +12,10 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, Field
 
-from ingest.units import Document
+from resolution_qa.ingest.units import Document
 
 if TYPE_CHECKING:
-    from vectorstore.types import RetrievalResult
+    from resolution_qa.vectorstore.types import RetrievalResult
 
 SYSTEMS: tuple[str, ...] = ("ours", "dense", "bm25", "naive")
 NAIVE_CHUNK_SIZE = 1000

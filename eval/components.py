@@ -7,9 +7,9 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from ingest import BUNDLED_PATH, Document, parse_file
-from resolution_qa.errors import EvalRunError
-from resolution_qa.settings import Settings
+from resolution_qa.core.errors import EvalRunError
+from resolution_qa.core.settings import Settings
+from resolution_qa.ingest import BUNDLED_PATH, Document, parse_file
 
 from .baselines import SYSTEMS, BM25Only, DenseOnly, NaiveChunks, Ours, RetrievalSystem
 from .runner import AnswerBackend
@@ -28,13 +28,13 @@ class RealComponents:
 
     @cached_property
     def embeddings(self) -> Embeddings:
-        from vectorstore.embeddings import load_embeddings
+        from resolution_qa.vectorstore.embeddings import load_embeddings
 
         return load_embeddings(self.settings)
 
     @cached_property
     def retriever(self):  # noqa: ANN201 - vectorstore's UnitRetriever
-        from vectorstore import open_retriever
+        from resolution_qa.vectorstore import open_retriever
 
         return open_retriever(self.settings, self.embeddings, documents=[self.document])
 
@@ -50,6 +50,6 @@ class RealComponents:
         raise EvalRunError(f"unknown retrieval system {name!r}; choose from {', '.join(SYSTEMS)}")
 
     def assistant(self, backend: str) -> AnswerBackend:
-        from assistant import Assistant
+        from resolution_qa.assistant import Assistant
 
         return Assistant(self.settings, backend=backend, retriever=self.retriever)  # type: ignore[arg-type]

@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ingest.units import Document, Lang
-from resolution_qa.errors import DatasetError
+from resolution_qa.core.errors import DatasetError
+from resolution_qa.ingest.units import Document, Lang
 
 ItemType = Literal[
     "lookup",

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from assistant.types import Answer
+from resolution_qa.assistant.types import Answer
 
 #: Where the query given to a retrieval system came from. Conversational items have no single
 #: standalone question: "ours" uses the question the assistant rewrote when an assistant ran,

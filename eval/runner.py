@@ -11,8 +11,8 @@ from typing import Protocol
 
 from tqdm import tqdm
 
-from assistant.types import Answer
-from resolution_qa.errors import EvalRunError, ResolutionQAError
+from resolution_qa.assistant.types import Answer
+from resolution_qa.core.errors import EvalRunError, ResolutionQAError
 
 from .baselines import RetrievalSystem
 from .dataset import EvalItem

@@ -10,8 +10,8 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.types import Answer
-from ingest.units import Document, Lang
+from resolution_qa.assistant.types import Answer
+from resolution_qa.ingest.units import Document, Lang
 
 from .dataset import ITEM_TYPES, EvalItem
 from .metrics import (

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from resolution_qa.errors import InputFileError
+from resolution_qa.core.errors import InputFileError
 
 from .units import Document, Lang, Unit
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from resolution_qa.errors import InputFileError
+from resolution_qa.core.errors import InputFileError
 
 
 def expand_sources(paths: Iterable[str | Path]) -> list[Path]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from ingest import Document, parse_file
-from resolution_qa.settings import Settings
+from resolution_qa.core.settings import Settings
+from resolution_qa.ingest import Document, parse_file
+from tests.fakes import BagOfWordsEmbeddings, FakeRetriever, scripted
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -45,3 +47,58 @@ def document() -> Document:
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     return _MODELS_DIR
+
+
+# --- the assistant on fakes (used by the assistant and web tests) ---------------------------------------------
+
+@pytest.fixture
+def retriever(document: Document) -> FakeRetriever:
+    return FakeRetriever(document)
+
+
+@pytest.fixture
+def make_assistant(settings: Settings, retriever: FakeRetriever):
+    """Build an Assistant on the fake retriever with a scripted chat model (or extractive when none)."""
+    from resolution_qa.assistant import Assistant
+
+    def build(*replies: Any, settings_update: dict | None = None, **model_kwargs: Any) -> Assistant:
+        s = settings.model_copy(update={"refusal_threshold": 0.05, **(settings_update or {})})
+        if not replies:
+            return Assistant(s, backend="extractive", retriever=retriever)
+        return Assistant(s, backend="llamacpp", retriever=retriever, chat_model=scripted(*replies, **model_kwargs))
+
+    return build
+
+
+@pytest.fixture
+def chroma_retriever(settings: Settings, document: Document):
+    """The real UnitRetriever on a Chroma index in tmp_path, with the bag-of-words embedder."""
+    from resolution_qa.vectorstore import open_retriever
+
+    return open_retriever(settings, BagOfWordsEmbeddings(), documents=[document])
+
+
+@pytest.fixture
+def make_model():
+    """A scripted chat model: make_model("reply 1", "reply 2", delay=..., fail_after=...)."""
+    return scripted
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory: pytest.TempPathFactory, models_dir) -> Settings:
+    """Settings for the slow tests: the real models, an index of their own."""
+    return Settings(index_dir=tmp_path_factory.mktemp("real-index"), models_dir=models_dir, backend="extractive")
+
+
+@pytest.fixture(scope="session")
+def real_retriever(real_settings: Settings):
+    """The real UnitRetriever with EmbeddingGemma, built once per session (~30 s on 2 cores)."""
+    from resolution_qa.vectorstore import open_retriever
+
+    return open_retriever(real_settings)
+
+
+@pytest.fixture(scope="session")
+def bow_embeddings() -> BagOfWordsEmbeddings:
+    """The bag-of-words embedder, for module- or session-scoped indexes."""
+    return BagOfWordsEmbeddings()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from ingest import BUNDLED_PATH, Document, expand_sources, parse_file
-from resolution_qa.errors import IndexCorruptedError, IndexUnavailableError
-from resolution_qa.settings import Settings
+from resolution_qa.core.errors import IndexCorruptedError, IndexUnavailableError
+from resolution_qa.core.settings import Settings
+from resolution_qa.ingest import BUNDLED_PATH, Document, expand_sources, parse_file
 
 from .client import make_client, move_aside
 from .embeddings import load_embeddings

@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
-from resolution_qa.errors import IndexCorruptedError, IndexUnavailableError, ResolutionQAError
-from resolution_qa.settings import Settings
+from resolution_qa.core.errors import IndexCorruptedError, IndexUnavailableError, ResolutionQAError
+from resolution_qa.core.settings import Settings
 
 #: Attempts to reach a Chroma server, and the pauses between them: about 2 s in all when nobody listens.
 CONNECT_TRIES = 3

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from resolution_qa.model_files import embedding_model_path
-from resolution_qa.settings import Settings
+from resolution_qa.core.model_files import embedding_model_path
+from resolution_qa.core.settings import Settings
 
 #: Characters per passage when the embedder does not say how many tokens it reads (fakes, API embedders).
 FALLBACK_WINDOW_CHARS = 2000

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from pydantic import PrivateAttr
 
-from resolution_qa.errors import IndexUnavailableError
+from resolution_qa.core.errors import IndexUnavailableError
 
 from .index import GenerationGoneError
 from .retriever import UnitRetriever

@@ -14,10 +14,10 @@ from contextlib import closing, contextmanager, suppress
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict
 
-from ingest.parser import PARSER_VERSION
-from ingest.units import Document, Unit
-from resolution_qa.errors import IndexCorruptedError, IndexUnavailableError, InputFileError
-from resolution_qa.settings import Settings
+from resolution_qa.core.errors import IndexCorruptedError, IndexUnavailableError, InputFileError
+from resolution_qa.core.settings import Settings
+from resolution_qa.ingest.parser import PARSER_VERSION
+from resolution_qa.ingest.units import Document, Unit
 
 from .client import make_client, store_errors
 from .embeddings import FALLBACK_WINDOW_CHARS, embed_in_length_order, fingerprint, token_counter

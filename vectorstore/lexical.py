@@ -8,7 +8,7 @@ from functools import cache
 
 import numpy as np
 
-from ingest.units import Lang, Unit
+from resolution_qa.ingest.units import Lang, Unit
 
 _STEMMER_LANGUAGE: dict[Lang, str] = {"fr": "french", "en": "english"}
 

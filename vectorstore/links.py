@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ingest.parser import clean
-from ingest.units import Document, Unit
+from resolution_qa.ingest.parser import clean
+from resolution_qa.ingest.units import Document, Unit
 
 _SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUP_TO_INT = str.maketrans(_SUPERSCRIPT, "0123456789")

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ingest.units import Document, Lang, Unit
+from resolution_qa.ingest.units import Document, Lang, Unit
 
 from .links import marker_context
 

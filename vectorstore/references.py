@@ -7,8 +7,8 @@ from functools import cache
 
 from num2words import num2words
 
-from ingest.units import Document, Kind, Unit
-from resolution_qa.errors import ReferenceOutOfRangeError
+from resolution_qa.core.errors import ReferenceOutOfRangeError
+from resolution_qa.ingest.units import Document, Kind, Unit
 
 from .types import Reference
 

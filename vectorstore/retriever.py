@@ -11,8 +11,8 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from ingest.units import Document, Unit
-from resolution_qa.errors import EmptyQuestionError, ReferenceOutOfRangeError, UnknownDocumentError
+from resolution_qa.core.errors import EmptyQuestionError, ReferenceOutOfRangeError, UnknownDocumentError
+from resolution_qa.ingest.units import Document, Unit
 
 from .index import UnitIndex
 from .lexical import LexicalIndex

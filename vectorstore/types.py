@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ingest.units import Kind, Unit
+from resolution_qa.ingest.units import Kind, Unit
 
 #: How a hit was found: an explicit reference ("par. 27"), the dense/lexical ranking, or as the
 #: footnote of a retrieved paragraph / the paragraph referring to a retrieved footnote.

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from assistant import Answer, Assistant, Citation, QuestionTooLongError
-from assistant.prompts import NOT_IN_SOURCES
-from ingest import Document
-from resolution_qa.errors import BackendError, EmptyQuestionError
+from resolution_qa.assistant import Answer, Assistant, Citation, QuestionTooLongError
+from resolution_qa.assistant.prompts import NOT_IN_SOURCES
+from resolution_qa.core.errors import BackendError, EmptyQuestionError
+from resolution_qa.ingest import Document
 
 PROSECUTION_FR = ("Que demande la résolution aux gouvernements au sujet des victimes poursuivies pour des actes "
                   "qu'elles ont été contraintes de commettre ?")

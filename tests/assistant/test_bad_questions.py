@@ -15,11 +15,11 @@ import sys
 
 import pytest
 
-from assistant import Assistant, QuestionTooLongError
-from assistant.assistant import MAX_QUESTION_CHARS
-from assistant.prompts import OTHER_LANGUAGE
-from resolution_qa.errors import EmptyQuestionError, ResolutionQAError
-from resolution_qa.settings import Settings
+from resolution_qa.assistant import Assistant, QuestionTooLongError
+from resolution_qa.assistant.assistant import MAX_QUESTION_CHARS
+from resolution_qa.assistant.prompts import OTHER_LANGUAGE
+from resolution_qa.core.errors import EmptyQuestionError, ResolutionQAError
+from resolution_qa.core.settings import Settings
 
 REFUSED = [
     ("", EmptyQuestionError, "the question is empty"),

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from assistant.citations import LabelStream, find_mentions, split_sentences, tag_numbers, validate
-from assistant.prompts import NOT_IN_SOURCES, SYSTEM_RULES
-from ingest import Document, Unit
+from resolution_qa.assistant.citations import LabelStream, find_mentions, split_sentences, tag_numbers, validate
+from resolution_qa.assistant.prompts import NOT_IN_SOURCES, SYSTEM_RULES
+from resolution_qa.ingest import Document, Unit
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def test_chapter_abbreviations_do_not_end_sentences() -> None:
 
 
 def test_formal_citation_names_the_symbol_once(document) -> None:
-    from assistant.citations import cite
+    from resolution_qa.assistant.citations import cite
 
     unit = document.get("OP27")
     assert cite(unit, "fr").formal == "A/RES/75/158, par. 27"

@@ -6,20 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from assistant import Assistant
-from assistant.types import Answer
-from ingest import BUNDLED_PATH, parse_file
-from resolution_qa.errors import UnknownDocumentError
-from vectorstore import open_retriever
-
-from .conftest import BagOfWordsEmbeddings
+from resolution_qa.assistant import Assistant
+from resolution_qa.assistant.types import Answer
+from resolution_qa.core.errors import UnknownDocumentError
+from resolution_qa.ingest import BUNDLED_PATH, parse_file
+from resolution_qa.vectorstore import open_retriever
+from tests.fakes import BagOfWordsEmbeddings
 
 CORPUS = Path(__file__).parent.parent / "fixtures" / "corpus"
 
 
 @pytest.fixture(scope="module")
 def corpus_retriever(tmp_path_factory: pytest.TempPathFactory, bow_embeddings: BagOfWordsEmbeddings):
-    from resolution_qa.settings import Settings
+    from resolution_qa.core.settings import Settings
 
     settings = Settings(_env_file=None, index_dir=tmp_path_factory.mktemp("corpus-index"), backend="extractive")
     documents = [parse_file(BUNDLED_PATH), *(parse_file(p) for p in sorted(CORPUS.glob("*.txt")))]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from assistant.extractive import PASSAGE_CHARS, PassageScorer, extract, passages, render
-from ingest import Document
+from resolution_qa.assistant.extractive import PASSAGE_CHARS, PassageScorer, extract, passages, render
+from resolution_qa.ingest import Document
 
 
 def test_long_units_are_cut_into_passages_that_cover_them(document: Document) -> None:

@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from assistant import Answer, Assistant
-from resolution_qa.settings import Settings
+from resolution_qa.assistant import Answer, Assistant
+from resolution_qa.core.settings import Settings
 
 QUESTION = "Que dit le paragraphe 27 ?"
 GOOD = "Le texte demande de ne pas sanctionner les victimes [S1]."
@@ -220,7 +220,7 @@ def tampered_models(tmp_path, *, missing: bool = False):
     (or, with missing=True, no file at all). The files are sparse: no gigabyte is written."""
     import json as _json
 
-    from resolution_qa.model_files import EMBEDDINGGEMMA, QWEN_GGUF
+    from resolution_qa.core.model_files import EMBEDDINGGEMMA, QWEN_GGUF
 
     root = tmp_path / ("no-models" if missing else "tampered-models")
     root.mkdir()
@@ -240,7 +240,7 @@ def tampered_models(tmp_path, *, missing: bool = False):
 
 @pytest.mark.parametrize("missing", [True, False], ids=["missing", "wrong-hash"])
 def test_embedding_model_fault_names_the_fetch_command(settings: Settings, tmp_path, missing: bool) -> None:
-    from resolution_qa.errors import ModelsMissingError
+    from resolution_qa.core.errors import ModelsMissingError
 
     broken = settings.model_copy(update={"models_dir": tampered_models(tmp_path, missing=missing)})
     with pytest.raises(ModelsMissingError) as info:
@@ -250,7 +250,7 @@ def test_embedding_model_fault_names_the_fetch_command(settings: Settings, tmp_p
 
 @pytest.mark.parametrize("missing", [True, False], ids=["missing", "wrong-hash"])
 def test_gguf_fault_names_the_fetch_command(settings: Settings, retriever, tmp_path, missing: bool) -> None:
-    from resolution_qa.errors import ModelsMissingError
+    from resolution_qa.core.errors import ModelsMissingError
 
     broken = settings.model_copy(update={"models_dir": tampered_models(tmp_path, missing=missing)})
     with pytest.raises(ModelsMissingError, match="resolution-qa models fetch"):
@@ -258,7 +258,7 @@ def test_gguf_fault_names_the_fetch_command(settings: Settings, retriever, tmp_p
 
 
 def test_chat_app_reports_a_wrong_hash_in_its_status(settings: Settings, tmp_path) -> None:
-    from assistant.app_service import ChatService
+    from resolution_qa.web.service import ChatService
 
     status = ChatService(settings.model_copy(update={"models_dir": tampered_models(tmp_path)})).start()
     assert not status.ready and status.problem and "resolution-qa models fetch" in status.problem

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.guard import without_instructions
+from resolution_qa.assistant.guard import without_instructions
 
 
 @pytest.mark.parametrize(

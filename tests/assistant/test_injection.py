@@ -20,10 +20,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from assistant import Answer, Assistant
-from assistant.prompts import NOT_IN_SOURCES
-from ingest import parse_file
-from resolution_qa.settings import Settings
+from resolution_qa.assistant import Answer, Assistant
+from resolution_qa.assistant.prompts import NOT_IN_SOURCES
+from resolution_qa.core.settings import Settings
+from resolution_qa.ingest import parse_file
 
 POISONED = Path(__file__).parents[1] / "fixtures" / "injection" / "A_RES_75_990.fr.txt"
 
@@ -125,7 +125,7 @@ class ObedientChatModel(BaseChatModel):
 @pytest.fixture(scope="module")
 def indexes(tmp_path_factory: pytest.TempPathFactory, bow_embeddings) -> dict[bool, Any]:
     """Two real Chroma indexes on a temporary path: the bundled resolution, and the poisoned one."""
-    from vectorstore import open_retriever
+    from resolution_qa.vectorstore import open_retriever
 
     made = {}
     for poisoned, document in ((False, parse_file()), (True, parse_file(POISONED))):
@@ -203,7 +203,7 @@ LLM_CASES = [c for c in CASES if c.id in ("ignore-en", "cite-99-en", "doc-op2-da
 
 @pytest.fixture(scope="module")
 def llm_model(models_dir: Path):
-    from assistant.backends import make_chat_model
+    from resolution_qa.assistant.backends import make_chat_model
 
     settings = Settings(_env_file=None, models_dir=models_dir, backend="llamacpp", llm_max_tokens=120)
     return make_chat_model(settings, "llamacpp")

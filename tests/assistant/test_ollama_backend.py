@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from assistant import Assistant
-from resolution_qa.settings import Settings
+from resolution_qa.assistant import Assistant
+from resolution_qa.core.settings import Settings
 
 REPLY = "Le texte demande de protéger les victimes [S1]."
 

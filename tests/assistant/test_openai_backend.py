@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from pydantic import SecretStr
 
-from assistant import Assistant
-from assistant.backends import make_chat_model
-from resolution_qa.settings import Settings
+from resolution_qa.assistant import Assistant
+from resolution_qa.assistant.backends import make_chat_model
+from resolution_qa.core.settings import Settings
 
 
 @dataclass

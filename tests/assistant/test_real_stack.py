@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import Assistant
-from resolution_qa.settings import Settings
+from resolution_qa.assistant import Assistant
+from resolution_qa.core.settings import Settings
 
 pytestmark = pytest.mark.slow
 

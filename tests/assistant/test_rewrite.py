@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.rewrite import rewrite
-from assistant.types import Citation, Turn
-from ingest import Document
+from resolution_qa.assistant.rewrite import rewrite
+from resolution_qa.assistant.types import Citation, Turn
+from resolution_qa.ingest import Document
 
 
 def turn(question: str, *cited: str, doc: str = "A/RES/75/158") -> Turn:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from assistant import Assistant
-from resolution_qa.settings import Settings
+from resolution_qa.assistant import Assistant
+from resolution_qa.core.settings import Settings
 
 
 def test_reference_question_through_chroma(settings: Settings, chroma_retriever, make_model) -> None:

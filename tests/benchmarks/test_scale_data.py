@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vectorstore.passages import Window, passages
+from resolution_qa.vectorstore.passages import Window, passages
 
 _PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "scale_data.py"
 _spec = importlib.util.spec_from_file_location("scale_data", _PATH)

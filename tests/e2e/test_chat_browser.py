@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from ingest import Document
+from resolution_qa.ingest import Document
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

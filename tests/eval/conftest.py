@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from assistant.types import Answer, Citation, Timings
-from eval.baselines import SystemHits
-from eval.dataset import EvalItem
-from eval.predictions import AnswerPrediction, RetrievalPrediction, RunConfig
-from ingest import Document
-from ingest.units import Lang
+from resolution_qa.assistant.types import Answer, Citation, Timings
+from resolution_qa.eval.baselines import SystemHits
+from resolution_qa.eval.dataset import EvalItem
+from resolution_qa.eval.predictions import AnswerPrediction, RetrievalPrediction, RunConfig
+from resolution_qa.ingest import Document
+from resolution_qa.ingest.units import Lang
 
 #: Four items on the bundled resolution; test_scoring.py computes their scores by hand.
 TINY_ITEMS = [

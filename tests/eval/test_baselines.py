@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from eval.baselines import BM25Only, DenseOnly, NaiveChunks, Ours, overlapping_units, unit_spans
-from ingest import BUNDLED_PATH, Document
-from vectorstore.types import Hit, RetrievalResult
+from resolution_qa.eval.baselines import BM25Only, DenseOnly, NaiveChunks, Ours, overlapping_units, unit_spans
+from resolution_qa.ingest import BUNDLED_PATH, Document
+from resolution_qa.vectorstore.types import Hit, RetrievalResult
 
 
 def test_every_block_of_the_file_belongs_to_a_unit(document: Document) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from eval.dataset import DEV_PATH, HELDOUT_PATH, load_dataset
-from ingest import Document
-from resolution_qa.errors import DatasetError
+from resolution_qa.core.errors import DatasetError
+from resolution_qa.eval.dataset import DEV_PATH, HELDOUT_PATH, load_dataset
+from resolution_qa.ingest import Document
 
 from .conftest import TINY_ITEMS
 

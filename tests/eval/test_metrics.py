@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eval.metrics import (
+from resolution_qa.eval.metrics import (
     citation_score,
     hit_at_k,
     missing_groups,

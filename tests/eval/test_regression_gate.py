@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from eval.baselines import Ours
-from eval.dataset import DEV_PATH, load_dataset
-from eval.runner import retrieve
-from eval.scoring import build_report
-from ingest import Document
-from resolution_qa.settings import Settings
+from resolution_qa.core.settings import Settings
+from resolution_qa.eval.baselines import Ours
+from resolution_qa.eval.dataset import DEV_PATH, load_dataset
+from resolution_qa.eval.runner import retrieve
+from resolution_qa.eval.scoring import build_report
+from resolution_qa.ingest import Document
 
 from .conftest import make_config
 
@@ -29,7 +29,7 @@ RECALL_AT_1 = 0.86
 @pytest.mark.slow
 @pytest.mark.timeout(1800)  # one index build + ~110 queries; minutes when the CPUs are shared
 def test_dev_retrieval_does_not_regress(settings: Settings, document: Document) -> None:
-    from vectorstore import load_embeddings, open_retriever
+    from resolution_qa.vectorstore import load_embeddings, open_retriever
 
     retriever = open_retriever(settings, load_embeddings(settings), documents=[document])
     items = [i for i in load_dataset(DEV_PATH, document=document).items if len(i.turns) == 1]

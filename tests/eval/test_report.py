@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from eval.dataset import EvalItem
-from eval.report import write_report
-from eval.scoring import Report, build_report
-from ingest import Document
+from resolution_qa.eval.dataset import EvalItem
+from resolution_qa.eval.report import write_report
+from resolution_qa.eval.scoring import Report, build_report
+from resolution_qa.ingest import Document
 
 from .conftest import make_config
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from eval.dataset import EvalItem
-from eval.predictions import AnswerPrediction, RetrievalPrediction, read_predictions
-from eval.runner import PREDICTIONS, execute
-from resolution_qa.errors import EvalRunError
+from resolution_qa.core.errors import EvalRunError
+from resolution_qa.eval.dataset import EvalItem
+from resolution_qa.eval.predictions import AnswerPrediction, RetrievalPrediction, read_predictions
+from resolution_qa.eval.runner import PREDICTIONS, execute
 
 from .conftest import FakeComponents, ScriptedAssistant, ScriptedSystem, make_config
 

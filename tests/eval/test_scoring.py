@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from eval.dataset import EvalItem
-from eval.predictions import AnswerPrediction
-from eval.scoring import build_report, detect_language, invented_references
-from ingest import Document
+from resolution_qa.eval.dataset import EvalItem
+from resolution_qa.eval.predictions import AnswerPrediction
+from resolution_qa.eval.scoring import build_report, detect_language, invented_references
+from resolution_qa.ingest import Document
 
 from .conftest import answer, cite, make_config
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest import parse_file, parse_text
-from ingest.parser import BUNDLED_PATH, MAX_FILE_BYTES
-from resolution_qa.errors import InputFileError
+from resolution_qa.core.errors import InputFileError
+from resolution_qa.ingest import parse_file, parse_text
+from resolution_qa.ingest.parser import BUNDLED_PATH, MAX_FILE_BYTES
 
 BUNDLED = BUNDLED_PATH.read_bytes()
 

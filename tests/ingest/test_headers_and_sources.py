@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest import expand_sources, parse_file, parse_text
-from resolution_qa.errors import InputFileError
+from resolution_qa.core.errors import InputFileError
+from resolution_qa.ingest import expand_sources, parse_file, parse_text
 
 CORPUS = Path(__file__).parent.parent / "fixtures" / "corpus"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest import Document, parse_file, parse_text
-from ingest.parser import BUNDLED_PATH, clean
-from resolution_qa.errors import InputFileError
+from resolution_qa.core.errors import InputFileError
+from resolution_qa.ingest import Document, parse_file, parse_text
+from resolution_qa.ingest.parser import BUNDLED_PATH, clean
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"

@@ -7,9 +7,9 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest import parse_text
-from ingest.parser import clean
-from resolution_qa.errors import InputFileError
+from resolution_qa.core.errors import InputFileError
+from resolution_qa.ingest import parse_text
+from resolution_qa.ingest.parser import clean
 
 SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzéèàç", min_size=1, max_size=10)

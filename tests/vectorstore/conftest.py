@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from resolution_qa.settings import Settings
+from resolution_qa.core.settings import Settings
 
 
 class CountingEmbeddings(Embeddings):
@@ -140,8 +140,8 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def real_embeddings(models_dir: Path) -> Embeddings:
     """The fetched EmbeddingGemma, loaded once per session (slow tests only; never from a hub)."""
-    from resolution_qa.settings import DEFAULT_EMBEDDING_MODEL
-    from vectorstore import load_embeddings
+    from resolution_qa.core.settings import DEFAULT_EMBEDDING_MODEL
+    from resolution_qa.vectorstore import load_embeddings
 
     # Built explicitly: session fixtures run before the per-test environment isolation.
     settings = Settings(_env_file=None, models_dir=models_dir, embedding_model=DEFAULT_EMBEDDING_MODEL)

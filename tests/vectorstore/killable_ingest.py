@@ -19,10 +19,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from conftest import CountingEmbeddings  # noqa: E402
 
-from ingest import parse_file  # noqa: E402
-from resolution_qa.settings import Settings  # noqa: E402
-from vectorstore import ingest  # noqa: E402
-from vectorstore.index import UnitIndex  # noqa: E402
+from resolution_qa.core.settings import Settings  # noqa: E402
+from resolution_qa.ingest import parse_file  # noqa: E402
+from resolution_qa.vectorstore import ingest  # noqa: E402
+from resolution_qa.vectorstore.index import UnitIndex  # noqa: E402
 
 PAUSE_S = 600.0  # far longer than any test waits: the test kills the process first
 

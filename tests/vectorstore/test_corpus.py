@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest import BUNDLED_PATH, Document, parse_file, parse_text
-from resolution_qa.errors import InputFileError, ReferenceOutOfRangeError, UnknownDocumentError
-from vectorstore import BUNDLED_SOURCE, UnitIndex, ingest, open_retriever
-from vectorstore.lexical import LexicalIndex
-from vectorstore.retriever import UnitRetriever
+from resolution_qa.core.errors import InputFileError, ReferenceOutOfRangeError, UnknownDocumentError
+from resolution_qa.ingest import BUNDLED_PATH, Document, parse_file, parse_text
+from resolution_qa.vectorstore import BUNDLED_SOURCE, UnitIndex, ingest, open_retriever
+from resolution_qa.vectorstore.lexical import LexicalIndex
+from resolution_qa.vectorstore.retriever import UnitRetriever
 
 CORPUS = Path(__file__).parent.parent / "fixtures" / "corpus"
 SYMBOLS = ["A/RES/75/158", "A/RES/75/901", "A/RES/75/902"]
@@ -133,7 +133,7 @@ def _bm25_as_before(units, question: str) -> dict[str, float]:
     import numpy as np
     import Stemmer
 
-    from vectorstore.lexical import _stopwords, fold
+    from resolution_qa.vectorstore.lexical import _stopwords, fold
 
     stemmer = Stemmer.Stemmer("french")
     model = bm25s.BM25()
@@ -166,7 +166,7 @@ def test_bm25_stems_each_unit_in_its_own_language() -> None:
 @pytest.mark.slow
 def test_real_model_routes_by_topic_and_by_symbol(tmp_path, real_embeddings) -> None:
     """EmbeddingGemma over three small resolutions (no bundled text, embedded store only: kept lean)."""
-    from resolution_qa.settings import Settings
+    from resolution_qa.core.settings import Settings
 
     english = Path(__file__).parent.parent / "fixtures" / "A_RES_75_999.en.txt"
     documents = [parse_file(p) for p in (english, *sorted(CORPUS.glob("*.txt")))]

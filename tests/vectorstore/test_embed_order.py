@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from vectorstore import ingest
-from vectorstore.embeddings import BATCHES_PER_CALL, embed_in_length_order
-from vectorstore.lexical import LexicalIndex
+from resolution_qa.vectorstore import ingest
+from resolution_qa.vectorstore.embeddings import BATCHES_PER_CALL, embed_in_length_order
+from resolution_qa.vectorstore.lexical import LexicalIndex
 
 
 def test_vectors_come_back_in_text_order_and_calls_go_longest_first(fake_embeddings) -> None:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest import BUNDLED_PATH, Document, parse_text
-from resolution_qa.errors import IndexCorruptedError, IndexUnavailableError, InputFileError
-from resolution_qa.settings import Settings
-from vectorstore import ingest, open_retriever
-from vectorstore.index import UnitIndex
-from vectorstore.passages import Window, passages
+from resolution_qa.core.errors import IndexCorruptedError, IndexUnavailableError, InputFileError
+from resolution_qa.core.settings import Settings
+from resolution_qa.ingest import BUNDLED_PATH, Document, parse_text
+from resolution_qa.vectorstore import ingest, open_retriever
+from resolution_qa.vectorstore.index import UnitIndex
+from resolution_qa.vectorstore.passages import Window, passages
 
 from .conftest import CountingEmbeddings
 
@@ -90,7 +90,7 @@ def test_another_embedding_model_triggers_a_rebuild(index_settings, document) ->
 
 def test_another_parser_version_triggers_a_rebuild(index_settings, fake_embeddings, document, monkeypatch) -> None:
     ingest(index_settings, fake_embeddings, [document])
-    monkeypatch.setattr("vectorstore.index.PARSER_VERSION", "999")
+    monkeypatch.setattr("resolution_qa.vectorstore.index.PARSER_VERSION", "999")
     report = ingest(index_settings, fake_embeddings, [document])
     assert report.rebuilt and "parser version changed (1 -> 999)" in (report.reason or "")
     assert UnitIndex(index_settings, fake_embeddings).info().parser_version == "999"
@@ -138,7 +138,7 @@ def test_a_bad_file_leaves_the_index_untouched(index_settings, fake_embeddings, 
 
 
 def test_long_units_are_split_into_parts_that_keep_the_unit_id(index_settings, fake_embeddings, document, monkeypatch):
-    monkeypatch.setattr("vectorstore.index.FALLBACK_WINDOW_CHARS", 300)
+    monkeypatch.setattr("resolution_qa.vectorstore.index.FALLBACK_WINDOW_CHARS", 300)
     report = ingest(index_settings, fake_embeddings, [document])
     stored = snapshot(index_settings, fake_embeddings)
     long_units = [u for u in document.units if len(u.text) > 400]

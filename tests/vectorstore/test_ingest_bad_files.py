@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.parser import BUNDLED_PATH
-from resolution_qa.errors import InputFileError
-from resolution_qa.settings import Settings
-from vectorstore import UnitIndex, ingest
+from resolution_qa.core.errors import InputFileError
+from resolution_qa.core.settings import Settings
+from resolution_qa.ingest.parser import BUNDLED_PATH
+from resolution_qa.vectorstore import UnitIndex, ingest
 
 BUNDLED = BUNDLED_PATH.read_bytes()
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "A_RES_75_999.en.txt"

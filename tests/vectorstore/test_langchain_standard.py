@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
-from ingest import Document
-from resolution_qa.settings import Settings
-from vectorstore import open_retriever
-from vectorstore.retriever import UnitRetriever
+from resolution_qa.core.settings import Settings
+from resolution_qa.ingest import Document
+from resolution_qa.vectorstore import open_retriever
+from resolution_qa.vectorstore.retriever import UnitRetriever
 
 from .conftest import CountingEmbeddings
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest import Document
-from resolution_qa.settings import Settings
-from vectorstore import open_retriever
-from vectorstore.retriever import UnitRetriever
+from resolution_qa.core.settings import Settings
+from resolution_qa.ingest import Document
+from resolution_qa.vectorstore import open_retriever
+from resolution_qa.vectorstore.retriever import UnitRetriever
 
 pytestmark = pytest.mark.slow
 

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from num2words import num2words
 
-from ingest import Document
-from resolution_qa.errors import ReferenceOutOfRangeError
-from vectorstore.references import find_references, resolve
+from resolution_qa.core.errors import ReferenceOutOfRangeError
+from resolution_qa.ingest import Document
+from resolution_qa.vectorstore.references import find_references, resolve
 
 
 def ids(question: str) -> list[str]:

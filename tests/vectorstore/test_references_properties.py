@@ -6,10 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from num2words import num2words
 
-from ingest import Document, parse_file
-from ingest.units import Kind
-from resolution_qa.errors import ReferenceOutOfRangeError
-from vectorstore.references import find_references, resolve
+from resolution_qa.core.errors import ReferenceOutOfRangeError
+from resolution_qa.ingest import Document, parse_file
+from resolution_qa.ingest.units import Kind
+from resolution_qa.vectorstore.references import find_references, resolve
 
 DOCUMENT: Document = parse_file()
 MAXIMUM: dict[Kind, int] = {k: max(u.number or 0 for u in DOCUMENT.of_kind(k)) for k in ("preambular", "operative", "footnote")}

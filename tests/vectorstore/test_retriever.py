@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ingest import Document, parse_text
-from resolution_qa.errors import EmptyQuestionError, ReferenceOutOfRangeError
-from vectorstore import open_retriever
-from vectorstore.lexical import LexicalIndex
-from vectorstore.retriever import UnitRetriever
+from resolution_qa.core.errors import EmptyQuestionError, ReferenceOutOfRangeError
+from resolution_qa.ingest import Document, parse_text
+from resolution_qa.vectorstore import open_retriever
+from resolution_qa.vectorstore.lexical import LexicalIndex
+from resolution_qa.vectorstore.retriever import UnitRetriever
 
 ENGLISH = """Seventy-sixth session
 Agenda item 5
@@ -94,7 +94,7 @@ def test_expansions_never_push_ranked_hits_out(retriever, document, k) -> None:
 
 
 def _links(unit, document: Document):
-    from vectorstore.links import related
+    from resolution_qa.vectorstore.links import related
 
     return related(unit, document)
 

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest import BUNDLED_PATH, Document, parse_file, parse_text
-from resolution_qa.errors import IndexCorruptedError, IndexUnavailableError
-from resolution_qa.settings import Settings
-from vectorstore import FollowingRetriever, UnitRetriever, ingest, open_retriever
-from vectorstore.client import forget
-from vectorstore.index import GenerationGoneError, UnitIndex
-from vectorstore.passages import Window, passages
+from resolution_qa.core.errors import IndexCorruptedError, IndexUnavailableError
+from resolution_qa.core.settings import Settings
+from resolution_qa.ingest import BUNDLED_PATH, Document, parse_file, parse_text
+from resolution_qa.vectorstore import FollowingRetriever, UnitRetriever, ingest, open_retriever
+from resolution_qa.vectorstore.client import forget
+from resolution_qa.vectorstore.index import GenerationGoneError, UnitIndex
+from resolution_qa.vectorstore.passages import Window, passages
 
 from .conftest import CountingEmbeddings
 

@@ -9,12 +9,12 @@ import time
 import httpx
 import pytest
 
-import vectorstore
+from resolution_qa import vectorstore
 from resolution_qa.cli import main
-from resolution_qa.errors import IndexUnavailableError
-from resolution_qa.settings import Settings
-from vectorstore import client as client_module
-from vectorstore import ingest, make_client, open_retriever
+from resolution_qa.core.errors import IndexUnavailableError
+from resolution_qa.core.settings import Settings
+from resolution_qa.vectorstore import client as client_module
+from resolution_qa.vectorstore import ingest, make_client, open_retriever
 
 from .conftest import ChromaServer, CountingEmbeddings, free_port
 

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from resolution_qa.errors import ResolutionQAError
+from resolution_qa.core.errors import ResolutionQAError
 
 from .app import OutputFormat, app, fail
 
 if TYPE_CHECKING:
-    from assistant import Answer, Assistant
-    from resolution_qa.settings import Settings
+    from resolution_qa.assistant import Answer, Assistant
+    from resolution_qa.core.settings import Settings
 
 
 class BackendChoice(StrEnum):
@@ -27,7 +27,7 @@ class BackendChoice(StrEnum):
 
 def build_assistant(settings: Settings) -> Assistant:
     """The assistant the command uses (tests replace this to run on fakes)."""
-    from assistant import Assistant
+    from resolution_qa.assistant import Assistant
 
     return Assistant(settings)
 
@@ -142,7 +142,7 @@ def ask(
     ),
 ) -> None:
     """Answer questions about the resolution(s), in the question's language, citing their paragraphs."""
-    from resolution_qa.settings import Settings
+    from resolution_qa.core.settings import Settings
 
     if not questions and batch is None:
         fail('give one or more questions, or --batch FILE (e.g. resolution-qa ask "Que dit le paragraphe 27 ?")')
@@ -179,8 +179,8 @@ def documents(
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text, or json (one object per line)."),
 ) -> None:
     """List the indexed resolutions (symbol, language, title, units): the symbols `--doc` accepts."""
-    from resolution_qa.settings import Settings
-    from vectorstore import open_retriever
+    from resolution_qa.core.settings import Settings
+    from resolution_qa.vectorstore import open_retriever
 
     retriever = open_retriever(Settings())
     for document in retriever.documents:

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from assistant.app import build_app, launch
-from assistant.app_load import LoadRun, run_load
-from assistant.app_service import AnswerEngine, ChatService
-from resolution_qa.settings import Settings
+from benchmarks.load_driver import LoadRun, run_load
+from resolution_qa.core.settings import Settings
+from resolution_qa.web.app import build_app, launch
+from resolution_qa.web.service import AnswerEngine, ChatService
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,7 @@ class RealApp:
 @pytest.fixture(scope="module")
 def real_app(real_settings: Settings, real_retriever) -> Iterator[RealApp]:
     """One real app for the module: the session's real retriever, extractive answers, default concurrency."""
-    from assistant import Assistant
+    from resolution_qa.assistant import Assistant
 
     built: list[Settings] = []
 

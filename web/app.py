@@ -9,11 +9,13 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ingest import Document, parse_file
-from resolution_qa.errors import ResolutionQAError
-from resolution_qa.settings import Settings
+from resolution_qa.assistant.assistant import MAX_QUESTION_CHARS
+from resolution_qa.assistant.types import Answer
+from resolution_qa.core.errors import ResolutionQAError
+from resolution_qa.core.settings import Settings
+from resolution_qa.ingest import Document, parse_file
 
-from .app_render import (
+from .render import (
     render_answer,
     render_document,
     render_failure,
@@ -22,10 +24,8 @@ from .app_render import (
     render_streaming,
     search_summary,
 )
-from .app_security import BodySizeLimit, SessionRateLimiter, login_of, quiet_client_loggers
-from .app_service import ChatService, EngineFactory, Failure, Piece, Restart
-from .assistant import MAX_QUESTION_CHARS
-from .types import Answer
+from .security import BodySizeLimit, SessionRateLimiter, login_of, quiet_client_loggers
+from .service import ChatService, EngineFactory, Failure, Piece, Restart
 
 # Gradio reads this when it is imported: no usage statistics, no version check against its servers.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

@@ -7,7 +7,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from assistant.app_render import (
+from resolution_qa.assistant.types import Answer, Citation
+from resolution_qa.ingest import Document, Lang
+from resolution_qa.web.render import (
     anchor,
     fold,
     link_citations,
@@ -18,9 +20,7 @@ from assistant.app_render import (
     search_summary,
     unit_html_text,
 )
-from assistant.app_service import EngineStatus
-from assistant.types import Answer, Citation
-from ingest import Document, Lang
+from resolution_qa.web.service import EngineStatus
 
 
 def cite(document: Document, unit_id: str, lang: Lang = "fr") -> Citation:

@@ -21,7 +21,7 @@ def chat(
     """Open the chat app: streamed answers with clickable citations, and the resolution's full text."""
     from pydantic import ValidationError
 
-    from resolution_qa.settings import Settings
+    from resolution_qa.core.settings import Settings
 
     overrides: dict[str, object] = {}
     if host is not None:
@@ -40,8 +40,8 @@ def chat(
 
     import logging
 
-    from assistant.app import create_app, launch
-    from assistant.app_security import LOOPBACK, login_of
+    from resolution_qa.web.app import create_app, launch
+    from resolution_qa.web.security import LOOPBACK, login_of
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     login = login_of(settings, share=share)  # before loading models: a half-set login or an open public app fails

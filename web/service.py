@@ -8,11 +8,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ingest import Document
-from resolution_qa.errors import BackendError, ResolutionQAError
-from resolution_qa.settings import DEFAULT_GGUF_NAME, Settings
-
-from .types import Answer
+from resolution_qa.assistant.types import Answer
+from resolution_qa.core.errors import BackendError, ResolutionQAError
+from resolution_qa.core.settings import DEFAULT_GGUF_NAME, Settings
+from resolution_qa.ingest import Document
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +74,7 @@ def model_name(settings: Settings) -> str:
 
 
 def _default_factory(settings: Settings) -> AnswerEngine:
-    from assistant import Assistant  # heavy (models, index): imported only when the app starts
+    from resolution_qa.assistant import Assistant  # heavy (models, index): imported only when the app starts
 
     return Assistant.from_settings(settings)
 

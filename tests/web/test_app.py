@@ -11,17 +11,17 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from assistant.app import build_app, launch
-from assistant.app_service import AnswerEngine, ChatService, Failure, Piece, Restart
-from assistant.types import Answer, Citation, Timings
-from ingest import Document, Lang
-from resolution_qa.errors import (
+from resolution_qa.assistant.types import Answer, Citation, Timings
+from resolution_qa.core.errors import (
     BackendError,
     EmptyQuestionError,
     IndexUnavailableError,
     ModelsMissingError,
 )
-from resolution_qa.settings import Settings
+from resolution_qa.core.settings import Settings
+from resolution_qa.ingest import Document, Lang
+from resolution_qa.web.app import build_app, launch
+from resolution_qa.web.service import AnswerEngine, ChatService, Failure, Piece, Restart
 
 
 def cite(document: Document, unit_id: str, lang: Lang) -> Citation:
@@ -321,7 +321,7 @@ def test_real_assistant_llm_failure_still_answers_extractively_and_says_so(serve
 def test_llm_backend_down_still_answers_extractively_and_says_so(
     serve, settings: Settings, retriever, document: Document
 ) -> None:
-    from assistant import Assistant
+    from resolution_qa.assistant import Assistant
 
     # A real Ollama client pointed at a loopback port where nothing listens.
     down = settings.model_copy(update={
@@ -363,7 +363,7 @@ def test_models_missing_is_a_friendly_message_in_the_status_and_the_chat(
 def two_documents(document: Document) -> list[Document]:
     from pathlib import Path
 
-    from ingest import parse_file
+    from resolution_qa.ingest import parse_file
 
     return [document, parse_file(Path(__file__).parent.parent / "fixtures" / "A_RES_75_999.en.txt")]
 

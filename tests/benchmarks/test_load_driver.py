@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from assistant.app_load import LoadRun, TurnResult, _first_cited, session_script
-from assistant.app_render import render_answer, render_failure
-from assistant.types import Answer, Citation
-from ingest import Document
+from benchmarks.load_driver import LoadRun, TurnResult, _first_cited, session_script
+from resolution_qa.assistant.types import Answer, Citation
+from resolution_qa.ingest import Document
+from resolution_qa.web.render import render_answer, render_failure
 
 
 def test_at_every_step_twenty_sessions_expect_different_paragraphs() -> None:

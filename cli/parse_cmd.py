@@ -18,7 +18,7 @@ def parse(
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text, json or jsonl."),
 ) -> None:
     """Split a resolution into its units (header, PPn, OPn, fnN); a folder: each of its *.txt files in turn."""
-    from ingest import expand_sources, parse_file
+    from resolution_qa.ingest import expand_sources, parse_file
 
     paths = expand_sources([path]) if path is not None else [None]
     documents = [parse_file(p) for p in paths]  # every file parsed before anything is printed

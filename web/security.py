@@ -13,8 +13,8 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from resolution_qa.errors import ResolutionQAError
-from resolution_qa.settings import Settings
+from resolution_qa.core.errors import ResolutionQAError
+from resolution_qa.core.settings import Settings
 
 #: Hosts that only this machine can reach.
 LOOPBACK: frozenset[str] = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import typer
 
-from resolution_qa.errors import ResolutionQAError
+from resolution_qa.core.errors import ResolutionQAError
 
 app = typer.Typer(
     name="resolution-qa",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from resolution_qa.errors import InputFileError, ResolutionQAError
+from resolution_qa.core.errors import InputFileError, ResolutionQAError
 
 from .app import OutputFormat, app
 
@@ -38,7 +38,7 @@ def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
 
 
 def _settings():
-    from resolution_qa.settings import Settings
+    from resolution_qa.core.settings import Settings
 
     return Settings()
 
@@ -56,11 +56,11 @@ def ingest(
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text or json."),
 ) -> None:
     """Index resolutions: only new or changed paragraphs are embedded; the index then holds exactly these files."""
-    from vectorstore import ingest as run_ingest
-    from vectorstore import load_embeddings, parse_sources
+    from resolution_qa.vectorstore import ingest as run_ingest
+    from resolution_qa.vectorstore import load_embeddings, parse_sources
 
     settings = _settings()
-    from ingest import expand_sources
+    from resolution_qa.ingest import expand_sources
 
     sources = [str(p) for p in expand_sources(paths)] if paths else None  # a folder stands for its *.txt files
     documents = parse_sources(sources) if sources else None  # every file parsed before the model loads
@@ -118,8 +118,8 @@ def search(
     """Retrieve the units that answer a question, best first (explicit references like "par. 27" at rank 1)."""
     if (question is None) == (batch is None):
         raise typer.BadParameter("give either a QUESTION or --batch FILE")
-    from resolution_qa.errors import EmptyQuestionError
-    from vectorstore import open_retriever
+    from resolution_qa.core.errors import EmptyQuestionError
+    from resolution_qa.vectorstore import open_retriever
 
     settings = _settings()
     k = k or settings.k

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.types import Answer, Citation, Timings
+from resolution_qa.assistant.types import Answer, Citation, Timings
 from resolution_qa.cli import ask_cmd
 from resolution_qa.cli.app import _register, app
-from resolution_qa.errors import EmptyQuestionError
-from resolution_qa.settings import Settings
+from resolution_qa.core.errors import EmptyQuestionError
+from resolution_qa.core.settings import Settings
 
 _register()
 

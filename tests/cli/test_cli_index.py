@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from langchain_core.embeddings import Embeddings
 
-import vectorstore
-from ingest import BUNDLED_PATH
+from resolution_qa import vectorstore
 from resolution_qa.cli import main
+from resolution_qa.ingest import BUNDLED_PATH
 
 
 class WordHashEmbeddings(Embeddings):

@@ -21,14 +21,14 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from pydantic import SecretStr
 
-from assistant.app import Conversation, build_app, launch
-from assistant.app_security import AppConfigError, SessionRateLimiter, login_of
-from assistant.app_service import AnswerEngine, ChatService
-from assistant.assistant import MAX_QUESTION_CHARS
-from assistant.prompts import SYSTEM_RULES
-from assistant.types import Answer, Citation
-from ingest import Document
-from resolution_qa.settings import Settings
+from resolution_qa.assistant.assistant import MAX_QUESTION_CHARS
+from resolution_qa.assistant.prompts import SYSTEM_RULES
+from resolution_qa.assistant.types import Answer, Citation
+from resolution_qa.core.settings import Settings
+from resolution_qa.ingest import Document
+from resolution_qa.web.app import Conversation, build_app, launch
+from resolution_qa.web.security import AppConfigError, SessionRateLimiter, login_of
+from resolution_qa.web.service import AnswerEngine, ChatService
 
 PASSWORD = "pw-Zq81-never-in-logs"
 USER = "reader"
@@ -303,7 +303,7 @@ class _FailingOpenAI(http.server.BaseHTTPRequestHandler):
 def test_no_key_password_or_system_prompt_in_logs_even_when_the_backend_fails(
     settings: Settings, retriever, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    from assistant import Assistant
+    from resolution_qa.assistant import Assistant
 
     key = "sk-test-Hv93kLeaked0nly1fLogged"
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FailingOpenAI)
@@ -404,7 +404,7 @@ def test_a_full_queue_says_so_instead_of_waiting(serve, document: Document) -> N
 
 
 def test_a_long_session_keeps_bounded_state(settings: Settings, document: Document) -> None:
-    from assistant.app import MAX_SHOWN_TURNS, Handlers
+    from resolution_qa.web.app import MAX_SHOWN_TURNS, Handlers
 
     engine = EchoEngine(document)
     app_settings = settings.model_copy(update={"rate_limit_per_minute": 0, "history_turns": 2})

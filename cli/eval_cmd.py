@@ -9,11 +9,13 @@ from typing import get_args
 
 import typer
 
-from resolution_qa.settings import Backend
+from resolution_qa.core.settings import Backend
 
 from .app import app, fail
 
-_DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "eval" / "data" / "dev.jsonl"
+#: The repository (cli/ sits at its top; the module is reached through the src/resolution_qa/cli symlink).
+_ROOT = Path(__file__).resolve().parents[1]
+_DEFAULT_DATASET = _ROOT / "eval" / "data" / "dev.jsonl"
 
 
 def _split(values: str, allowed: tuple[str, ...], what: str) -> list[str]:
@@ -28,7 +30,7 @@ def _split(values: str, allowed: tuple[str, ...], what: str) -> list[str]:
 
 def _code_version() -> str:
     """The commit of the working tree the run starts from, for the report ("" outside a git checkout)."""
-    root = Path(__file__).resolve().parents[2]
+    root = _ROOT
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
         dirty = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True,
@@ -58,14 +60,14 @@ def eval_command(
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Draw the plots (matplotlib)."),
 ) -> None:
     """Evaluate retrieval, citations and answers on a question set; write report.json/.md/.html and predictions.jsonl."""
-    from eval.baselines import SYSTEMS
-    from eval.components import RealComponents
-    from eval.dataset import load_dataset
-    from eval.predictions import RunConfig
-    from eval.report import write_report
-    from eval.runner import PREDICTIONS, execute
-    from eval.scoring import build_report
-    from resolution_qa.settings import Settings
+    from resolution_qa.core.settings import Settings
+    from resolution_qa.eval.baselines import SYSTEMS
+    from resolution_qa.eval.components import RealComponents
+    from resolution_qa.eval.dataset import load_dataset
+    from resolution_qa.eval.predictions import RunConfig
+    from resolution_qa.eval.report import write_report
+    from resolution_qa.eval.runner import PREDICTIONS, execute
+    from resolution_qa.eval.scoring import build_report
 
     backends = _split(",".join(backend), get_args(Backend), "backend")
     system_names = _split(systems, SYSTEMS, "system")

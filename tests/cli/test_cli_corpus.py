@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import vectorstore
-from ingest import BUNDLED_PATH
+from resolution_qa import vectorstore
 from resolution_qa.cli import main
+from resolution_qa.ingest import BUNDLED_PATH
 
 from .test_cli_index import WordHashEmbeddings
 

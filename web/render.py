@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from ingest import Document, Lang, Unit
-from ingest.parser import clean
+from resolution_qa.assistant.types import Answer, Citation
+from resolution_qa.ingest import Document, Lang, Unit
+from resolution_qa.ingest.parser import clean
 
-from .app_service import EngineStatus
-from .types import Answer, Citation
+from .service import EngineStatus
 
 _SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUP_TO_INT = str.maketrans(_SUPERSCRIPT, "0123456789")

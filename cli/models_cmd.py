@@ -16,8 +16,8 @@ def fetch_cmd(
     force: bool = typer.Option(False, help="Rebuild even if a verified copy exists."),
 ) -> None:
     """Download, rebuild and verify the models into the models folder (idempotent)."""
-    from resolution_qa.model_files import SPECS, fetch
-    from resolution_qa.settings import Settings
+    from resolution_qa.core.model_files import SPECS, fetch
+    from resolution_qa.core.settings import Settings
 
     settings = Settings()
     names = which or list(SPECS)
@@ -33,8 +33,8 @@ def fetch_cmd(
 @models_app.command("status")
 def status_cmd() -> None:
     """Show where each model is and whether it is verified."""
-    from resolution_qa.model_files import SPECS, is_verified, model_dir
-    from resolution_qa.settings import Settings
+    from resolution_qa.core.model_files import SPECS, is_verified, model_dir
+    from resolution_qa.core.settings import Settings
 
     settings = Settings()
     for name, spec in SPECS.items():

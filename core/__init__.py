@@ -1,0 +1,1 @@
+"""The floor of resolution-qa: settings, domain errors, model files; imports no other layer."""
