@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from resolution_qa.ingest.units import Kind, Lang, Unit
+from resolution_qa.core.refs import Lang, Mention, find_mentions
+from resolution_qa.core.strings import words
+from resolution_qa.ingest.units import Unit
 
-from .prompts import EXAMPLE_FACTS, SYSTEM_EXAMPLE, SYSTEM_RULES, THE_TEXT
+from .prompts import EXAMPLE_FACTS, SYSTEM_EXAMPLE, SYSTEM_RULES
 from .types import Citation
 
 #: Picks, among the units given to the model, the one that best supports a sentence.
@@ -94,80 +96,30 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in sentences if s]
 
 
-# --- unit numbers written in prose ---------------------------------------------------------------
-
-_ORD = r"(?:er|re|e|ème|eme|st|nd|rd|th)?"
-_N = r"(\d{1,3})"
-_MENTIONS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(pattern, re.IGNORECASE))
-    for kind, pattern in (
-        ("preambular", rf"\b{_N}{_ORD}\s+alin[ée]as?(?:\s+du\s+préambule)?"),
-        ("preambular", rf"\b{_N}{_ORD}\s+preambular\s+paragraphs?"),
-        ("preambular", rf"\balin[ée]a\s+{_N}(?:\s+du\s+préambule)?"),
-        ("preambular", rf"\bpreambular\s+paragraph\s+{_N}"),
-        ("preambular", rf"\bparagraph[e]?\s+{_N}\s+(?:of\s+the\s+preamble|du\s+préambule)"),
-        ("preambular", rf"\bPP\s?{_N}\b"),
-        ("footnote", rf"\b(?:foot)?notes?(?:\s+de\s+bas\s+de\s+page)?\s+{_N}\b"),
-        ("footnote", rf"\bfn\s?{_N}\b"),
-        ("operative", rf"\bOP\s?{_N}\b"),
-        ("operative", rf"\b(?:operative\s+)?(?:paragraphe|paragraph|paras?|par|§)\.?\s*{_N}\b(?:\s+du\s+dispositif)?"),
-    )
-)
-# "A/75/471, par. 80" or "résolution 64/293, par. 3" name a paragraph of another document.
-_OTHER_DOCUMENT = re.compile(r"(?:\b[A-Z]+(?:/[\w.()-]+)+|\b\d+/\d+)\s*,?\s*$")
-_PREFIX = {"preambular": "PP", "operative": "OP", "footnote": "fn"}
+# --- validation ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Mention:
-    """A unit named in prose ("paragraph 12 says")."""
+class Dropped:
+    """A sentence of the model's answer that is not shown, and why."""
 
-    start: int
-    end: int
-    unit_id: str
-    kind: Kind
-
-
-def find_mentions(text: str, own: Collection[str] = (), *, others: bool = False) -> list[Mention]:
-    """Units of this resolution named in a text, in order; spans of other documents are skipped (kept with `others`).
-
-    A span after the symbol of one of the `own` documents ("A/RES/75/158, par. 99") is a mention of
-    this text, the symbol included.
-    """
-    found: list[Mention] = []
-    taken: list[tuple[int, int]] = []
-    for kind, pattern in _MENTIONS:
-        for m in pattern.finditer(text):
-            if any(m.start() < end and start < m.end() for start, end in taken):
-                continue
-            taken.append((m.start(), m.end()))
-            window = max(0, m.start() - 40)
-            start = m.start()
-            if other := _OTHER_DOCUMENT.search(text[window : m.start()]):
-                named = re.sub(r"[\s,]+$", "", other.group())
-                if not others and not any(named == symbol or symbol.endswith("/" + named) for symbol in own):
-                    continue
-                start = window + other.start()
-            found.append(Mention(start, m.end(), f"{_PREFIX[kind]}{int(m.group(1))}", kind))
-    return sorted(found, key=lambda mention: mention.start)
-
-
-# --- validation ----------------------------------------------------------------------------------
+    reason: str  # "leak" (repeats the prompt), "injected" (obeys an order in the data), "question" (an echo),
+    # "ungrounded" (states a number no source has), "tag" (a source tag naming no given source; `text` is it)
+    text: str
 
 
 @dataclass
 class Validated:
-    """An answer after validation: display text and citations in order of first use."""
+    """An answer after validation: display text, citations in order of first use, and what was dropped."""
 
     text: str
     units: list[Unit] = field(default_factory=list)
-    dropped_tags: list[int] = field(default_factory=list)  # tags naming no source given to the model
-    attributed: int = 0  # sentences without a valid tag, attributed by similarity
-    rewritten: int = 0  # unit numbers in prose that named no cited unit and were replaced
-    leaked: int = 0  # sentences dropped because they repeat the system prompt
-    ungrounded: int = 0  # sentences dropped because they state a number no source contains
-    questions: int = 0  # sentences dropped because they ask a question (an echo of the user's)
-    injected: int = 0  # sentences dropped because they write what an injected instruction asked for
+    dropped: list[Dropped] = field(default_factory=list)
+
+    @property
+    def ungrounded(self) -> bool:
+        """Some sentence stated a number that no source (nor the question) contains."""
+        return any(d.reason == "ungrounded" for d in self.dropped)
 
 
 def _shingles(text: str, n: int = 6) -> set[tuple[str, ...]]:
@@ -253,79 +205,112 @@ def validate(
     is dropped; a sentence for which `obeys` is true (it writes what an injected instruction asked for,
     see guard.injected_payloads) is dropped; every non-empty answer ends up citing at least one unit.
     """
-    allowed = _grounded_numbers(sources, question)
-    by_number = {i + 1: unit for i, unit in enumerate(sources)}
-    by_id = {unit.id: unit for unit in sources}
-    result = Validated(text="")
-    used: dict[str, Unit] = {}
-    lines_out: list[str] = []
-    for line in raw.splitlines():
-        if not line.strip():
-            if lines_out and lines_out[-1] != "":
-                lines_out.append("")
-            continue
+    return _Validator(sources, lang, attribute, question=question, multi_doc=multi_doc, obeys=obeys).run(raw)
+
+
+class _Validator:
+    """validate(), phase by phase: sentences and their tags, then the checks, then citations and labels."""
+
+    def __init__(
+        self,
+        sources: Sequence[Unit],
+        lang: Lang,
+        attribute: Attribute,
+        *,
+        question: str,
+        multi_doc: bool,
+        obeys: Callable[[str], bool] | None,
+    ) -> None:
+        self.sources = list(sources)
+        self.lang = lang
+        self.attribute = attribute
+        self.multi_doc = multi_doc
+        self.obeys = obeys
+        self.allowed = _grounded_numbers(sources, question)
+        self.by_number = {i + 1: unit for i, unit in enumerate(sources)}
+        self.by_id = {unit.id: unit for unit in sources}
+        self.own = {u.doc for u in sources}
+        self.used: dict[str, Unit] = {}
+        self.dropped: list[Dropped] = []
+
+    def run(self, raw: str) -> Validated:
+        lines_out: list[str] = []
+        for line in raw.splitlines():
+            if not line.strip():
+                if lines_out and lines_out[-1] != "":
+                    lines_out.append("")
+                continue
+            rendered = [self._cited(body, units) for body, units in self._claims(line)]
+            kept = [r for r in rendered if r is not None]
+            if kept:
+                lines_out.append(" ".join(kept))
+        return Validated(text=self._rests_on_something("\n".join(lines_out).strip()), units=list(self.used.values()),
+                         dropped=self.dropped)
+
+    def _claims(self, line: str) -> list[tuple[str, list[Unit]]]:
+        """The line's sentences without their tags, each with the units its tags name; drops what must not show."""
         pieces: list[tuple[str, list[Unit]]] = []
         for sentence in split_sentences(line):
             lead = _LEADING_TAGS.match(sentence)
             if lead and pieces:  # "Claim. [S1]": the tag belongs to the sentence before
-                pieces[-1][1].extend(_tagged(lead.group(), by_number, result))
+                pieces[-1][1].extend(self._tagged(lead.group()))
                 sentence = sentence[lead.end() :]
-            units = _tagged(sentence, by_number, result)
+            units = self._tagged(sentence)
             body = strip_tags(sentence)
             if not re.search(r"\w", body):
                 if pieces:
                     pieces[-1][1].extend(units)
                 continue
-            if _is_leak(body):
-                result.leaked += 1
-                continue
-            if obeys is not None and obeys(body):
-                result.injected += 1
-                continue
-            if body.rstrip("»”\"' ").endswith("?"):
-                result.questions += 1  # an answer states; a small model sometimes echoes the question
+            reason = self._unshowable(body)
+            if reason is not None:
+                self.dropped.append(Dropped(reason, body))
                 continue
             pieces.append((body, units))
-        rendered: list[str] = []
-        for body, units in pieces:
-            mentions = find_mentions(body, own={u.doc for u in sources})
-            if _invents_number(body, mentions, allowed):
-                result.ungrounded += 1
-                continue
-            units = units + [by_id[m.unit_id] for m in mentions if m.unit_id in by_id]
-            if not units and _is_content(body) and sources:
-                units = [attribute(body, sources)]
-                result.attributed += 1
-            units = list(dict.fromkeys(units))
-            body = _fix_mentions(body, mentions, units, by_id, lang, result, multi_doc=multi_doc)
-            for unit in units:
-                used.setdefault(unit.key, unit)
-            named = {m.unit_id for m in mentions}  # "Le par. 26 demande ..." already shows its citation
-            labels = [display_label(u, lang, multi_doc=multi_doc) for u in units if u.id not in named]
-            rendered.append(_with_labels(body, labels))
-        if rendered:
-            lines_out.append(" ".join(rendered))
-    text = "\n".join(lines_out).strip()
-    if text and not used and sources:
-        # Nothing in the answer was a claim on its own: the whole answer rests on its best source.
-        unit = attribute(text, sources)
-        used[unit.key] = unit
-        result.attributed += 1
-        text = _with_labels(text, [display_label(unit, lang, multi_doc=multi_doc)])
-    result.text = text
-    result.units = list(used.values())
-    return result
+        return pieces
 
+    def _unshowable(self, body: str) -> str | None:
+        if _is_leak(body):
+            return "leak"
+        if self.obeys is not None and self.obeys(body):
+            return "injected"
+        if body.rstrip("»”\"' ").endswith("?"):
+            return "question"  # an answer states; a small model sometimes echoes the question
+        return None
 
-def _tagged(text: str, by_number: dict[int, Unit], result: Validated) -> list[Unit]:
-    units: list[Unit] = []
-    for number in tag_numbers(text):
-        unit = by_number.get(number)
-        if unit is None:
-            result.dropped_tags.append(number)
-        else:
-            units.append(unit)
-    return units
+    def _cited(self, body: str, units: list[Unit]) -> str | None:
+        """The sentence with its labels, or None when it states a number no source has."""
+        mentions = find_mentions(body, own=self.own)
+        if _invents_number(body, mentions, self.allowed):
+            self.dropped.append(Dropped("ungrounded", body))
+            return None
+        units = units + [self.by_id[m.unit_id] for m in mentions if m.unit_id in self.by_id]
+        if not units and _is_content(body) and self.sources:
+            units = [self.attribute(body, self.sources)]
+        units = list(dict.fromkeys(units))
+        body = _fix_mentions(body, mentions, units, self.by_id, self.lang, multi_doc=self.multi_doc)
+        for unit in units:
+            self.used.setdefault(unit.key, unit)
+        named = {m.unit_id for m in mentions}  # "Le par. 26 demande ..." already shows its citation
+        labels = [display_label(u, self.lang, multi_doc=self.multi_doc) for u in units if u.id not in named]
+        return _with_labels(body, labels)
+
+    def _rests_on_something(self, text: str) -> str:
+        if text and not self.used and self.sources:
+            # Nothing in the answer was a claim on its own: the whole answer rests on its best source.
+            unit = self.attribute(text, self.sources)
+            self.used[unit.key] = unit
+            text = _with_labels(text, [display_label(unit, self.lang, multi_doc=self.multi_doc)])
+        return text
+
+    def _tagged(self, text: str) -> list[Unit]:
+        units: list[Unit] = []
+        for number in tag_numbers(text):
+            unit = self.by_number.get(number)
+            if unit is None:
+                self.dropped.append(Dropped("tag", f"S{number}"))
+            else:
+                units.append(unit)
+        return units
 
 
 def _fix_mentions(
@@ -334,7 +319,6 @@ def _fix_mentions(
     units: list[Unit],
     by_id: dict[str, Unit],
     lang: Lang,
-    result: Validated,
     *,
     multi_doc: bool,
 ) -> str:
@@ -344,11 +328,10 @@ def _fix_mentions(
     for mention in mentions:
         named = by_id.get(mention.unit_id)
         if named is None:
-            result.rewritten += 1
             same_kind = [u for u in units if u.kind == mention.kind]
             named = (same_kind or units or [None])[0]
         out.append(body[last : mention.start])
-        out.append(display_label(named, lang, multi_doc=multi_doc) if named else THE_TEXT[lang])
+        out.append(display_label(named, lang, multi_doc=multi_doc) if named else words(lang).the_text)
         last = mention.end
     out.append(body[last:])
     text = _tidy("".join(out))
@@ -414,7 +397,6 @@ class StreamScreen:
         self._known = {u.id for u in sources}
         self._own = {u.doc for u in sources}
         self._buffer = ""
-        self.dropped = 0
 
     def _unsafe(self, sentence: str) -> bool:
         if _is_leak(sentence) or self._reject(sentence):
@@ -431,7 +413,6 @@ class StreamScreen:
                 continue
             sentences = split_sentences(line)
             kept = [s for s in sentences if not self._unsafe(s)]
-            self.dropped += len(sentences) - len(kept)
             if kept:
                 shown.append(" ".join(kept) + (" " if line.endswith((" ", "\t")) else ""))
         return "".join(shown)

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
+from resolution_qa.core.strings import extractive_intro
 from resolution_qa.ingest.units import Lang, Unit
 
 from .citations import display_label
-from .prompts import extractive_intro
 
 #: Longest quote taken from one unit; longer units are cut into passages and the best one is quoted.
 PASSAGE_CHARS = 320

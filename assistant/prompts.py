@@ -1,10 +1,8 @@
-"""Prompts for the chat model and the fixed sentences of answers the model does not write."""
+"""Prompts for the chat model (the sentences users read are in core/strings.py)."""
 
 from __future__ import annotations
 
 from langchain_core.prompts import ChatPromptTemplate
-
-from resolution_qa.ingest.units import Kind, Lang
 
 #: What the model writes when no source relates to the question; the assistant then refuses itself.
 NOT_IN_SOURCES = "NOT_IN_SOURCES"
@@ -56,85 +54,3 @@ ANSWER_PROMPT = ChatPromptTemplate.from_messages(
     [("system", SYSTEM_RULES + "\n\n" + SYSTEM_EXAMPLE), ("human", HUMAN_TEMPLATE)]
 )
 
-# --- sentences the assistant writes itself ----------------------------------------------------
-
-REFUSAL: dict[Lang, str] = {
-    "fr": "La résolution {doc} ne traite pas de cette question ; je ne peux pas y répondre à partir de son texte.",
-    "en": "Resolution {doc} does not address this question, so I cannot answer it from its text.",
-}
-
-#: The refusal in a corpus, when the question was asked of several resolutions.
-REFUSAL_ANY: dict[Lang, str] = {
-    "fr": "Les résolutions indexées ({docs}) ne traitent pas de cette question ; je ne peux pas y répondre à partir de leur texte.",
-    "en": "The indexed resolutions ({docs}) do not address this question, so I cannot answer it from their text.",
-}
-
-CLOSEST: dict[Lang, str] = {
-    "fr": "Passages les plus proches : {labels}.",
-    "en": "Closest passages: {labels}.",
-}
-
-#: (plural name, singular name) of each kind of unit, for "the resolution has 52 operative paragraphs".
-KIND_NAMES: dict[Lang, dict[Kind, tuple[str, str]]] = {
-    "fr": {
-        "operative": ("paragraphes dans son dispositif", "paragraphe"),
-        "preambular": ("alinéas dans son préambule", "alinéa du préambule"),
-        "footnote": ("notes", "note"),
-        "header": ("en-têtes", "en-tête"),
-    },
-    "en": {
-        "operative": ("operative paragraphs", "paragraph"),
-        "preambular": ("preambular paragraphs", "preambular paragraph"),
-        "footnote": ("footnotes", "footnote"),
-        "header": ("headers", "header"),
-    },
-}
-
-OUT_OF_RANGE: dict[Lang, str] = {
-    "fr": "La résolution {doc} compte {maximum} {plural} ; il n'y a pas de {singular} {number}.",
-    "en": "Resolution {doc} has {maximum} {plural}; there is no {singular} {number}.",
-}
-
-#: A bare "paragraph 60" that none of the resolutions asked about has.
-OUT_OF_RANGE_ANY: dict[Lang, str] = {
-    "fr": "Aucune des résolutions {docs} n'a de {singular} {number}.",
-    "en": "None of the resolutions {docs} has a {singular} {number}.",
-}
-
-OTHER_LANGUAGE = "I answer in French or English; here is my answer in English."
-
-FALLBACK_NOTICE: dict[Lang, str] = {
-    "fr": "Le modèle de langue n'a pas pu répondre ({reason}) ; voici les passages pertinents du texte.",
-    "en": "The language model could not answer ({reason}); here are the relevant passages of the text.",
-}
-
-#: The fallback reason when validation leaves nothing of the model's answer (echo, leak, off-source).
-EMPTY_ANSWER: dict[Lang, str] = {"fr": "sa réponse ne s'appuyait pas sur le texte", "en": "its answer did not rest on the text"}
-
-EXTRACTIVE_INTRO: dict[Lang, str] = {
-    "fr": "Passages pertinents de la résolution :",
-    "en": "Relevant passages of the resolution (French text, quoted):",
-}
-
-_WHOSE: dict[Lang, tuple[str, str]] = {
-    "fr": ("de la résolution", "des résolutions"),
-    "en": ("of the resolution", "of the resolutions"),
-}
-#: What the quoted text is, by the languages of the quoted units, when that is not the answer's language.
-_QUOTED: dict[Lang, dict[str, str]] = {
-    "fr": {"fr": "", "en": " (texte anglais, cité)", "mixed": " (textes originaux, cités)"},
-    "en": {"fr": " (French text, quoted)", "en": "", "mixed": " (original texts, quoted)"},
-}
-
-
-def extractive_intro(lang: Lang, text_langs: set[Lang], several: bool) -> str:
-    """The first line of an extractive answer: EXTRACTIVE_INTRO for one French resolution, else its variant."""
-    if not several and text_langs <= {"fr"}:
-        return EXTRACTIVE_INTRO[lang]
-    quoted = _QUOTED[lang]["mixed" if len(text_langs) > 1 else next(iter(text_langs), "fr")]
-    whose = _WHOSE[lang][1 if several else 0]
-    return f"Passages pertinents {whose}{quoted} :" if lang == "fr" else f"Relevant passages {whose}{quoted}:"
-
-
-#: Stand-in for a paragraph number the model invented when no cited unit can replace it.
-THE_TEXT: dict[Lang, str] = {"fr": "le texte", "en": "the text"}

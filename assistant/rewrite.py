@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from resolution_qa.core.errors import ReferenceOutOfRangeError
+from resolution_qa.core.refs import find_references
+from resolution_qa.core.strings import words
 from resolution_qa.ingest.units import Document, Lang, Unit
-from resolution_qa.vectorstore.references import find_references, resolve
+from resolution_qa.vectorstore.references import resolve
 
 from .types import Turn
 
@@ -45,7 +47,6 @@ _POINTER = re.compile(
 _CONNECTOR = re.compile(r"^\s*(?:et|mais|alors|aussi|puis|and|but|so|also)\b[\s,]*", re.IGNORECASE)
 _SHORT_WORDS = 4
 
-_WHAT_DOES: dict[Lang, str] = {"fr": "Que dit {label} ?", "en": "What does {label} say?"}
 _CONTEXT_CHARS = 300
 
 
@@ -124,7 +125,7 @@ def rewrite(
             label += f" de la résolution {target.doc}" if lang == "fr" else f" of resolution {target.doc}"
         rest = (question[: match.start()] + question[match.end() :]).strip(" ,;?!.")
         if len(re.findall(r"\w+", rest)) <= 2:  # "Et le paragraphe suivant ?" -> "Que dit le par. 40 ?"
-            standalone = _WHAT_DOES[lang].format(label=label)
+            standalone = words(lang).what_does.format(label=label)
         else:
             standalone = question[: match.start()] + label + question[match.end() :]
         return Rewrite(standalone=standalone, resolved=(target.id,))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
-from resolution_qa.ingest.units import Lang
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from resolution_qa.core.refs import Lang, formal
 
 
 class Citation(BaseModel):
@@ -19,10 +21,14 @@ class Citation(BaseModel):
     footnotes: tuple[str, ...] = ()  # ids of footnotes the unit refers to (to show with it)
     source: str | None = None  # footnotes: the full reference, Ibid. resolved
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def formal(self) -> str:
         """"A/RES/75/158, par. 27" (labels already qualified by the symbol in a corpus are kept as they are)."""
-        return self.label if self.label.startswith(f"{self.doc}, ") else f"{self.doc}, {self.label}"
+        return formal(self.doc, self.label)
+
+    def brief(self) -> dict[str, str]:
+        return {"id": self.id, "doc": self.doc, "label": self.label, "text": self.text}
 
 
 class Timings(BaseModel):
@@ -62,6 +68,29 @@ class Answer(BaseModel):
     notice: str | None = None  # e.g. "the LLM failed; extractive answer"
     suggestions: tuple[Citation, ...] = ()  # refusals: the closest units, offered instead of an answer
     footnotes: tuple[Citation, ...] = ()  # footnotes of the cited paragraphs (not cited themselves), to show with them
+
+    def record(self, *, brief: bool = False) -> dict[str, Any]:
+        """The answer as JSON: the one way every edge writes it.
+
+        Full (the chat app's API, eval predictions, `serve`): every field; each citation with its `formal`
+        form, what a user pastes. Brief (`resolution-qa ask --format json`, one object per answered turn):
+        the answer's text as "answer", citations and suggestions as {id, doc, label, text}.
+        """
+        if not brief:
+            return self.model_dump(mode="json")
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "language": self.language,
+            "refused": self.refused,
+            "citations": [c.brief() for c in self.citations],
+            "timings": self.timings.model_dump(),
+            "backend": self.backend,
+            "notice": self.notice,
+            "suggestions": [c.brief() for c in self.suggestions],
+            "retrieved": list(self.retrieved),
+            "standalone": self.standalone,
+        }
 
     def to_turn(self) -> Turn:
         return Turn(

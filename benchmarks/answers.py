@@ -44,7 +44,6 @@ def load_items(split: str) -> list[dict]:
 
 def answer_items(split: str, backend: str, limit: int | None, settings_update: dict) -> Path:
     from resolution_qa.assistant import Assistant
-    from resolution_qa.cli.ask_cmd import answer_record
     from resolution_qa.core.settings import Settings
 
     out = RESULTS / f"answers-{split}-{backend}.jsonl"
@@ -65,7 +64,7 @@ def answer_items(split: str, backend: str, limit: int | None, settings_update: d
             try:
                 for question in item["turns"]:
                     history.append(assistant.ask(question, history))
-                record["answer"] = answer_record(history[-1])
+                record["answer"] = history[-1].record(brief=True)
                 record["answer"]["footnotes"] = [c.id for c in history[-1].footnotes]
             except Exception as exc:  # keep going: the report counts errors
                 record["error"] = f"{type(exc).__name__}: {exc}"
@@ -151,7 +150,7 @@ def sweep(split: str = "dev") -> list[tuple[float, float, float, int, int]]:
         history: list = []
         for question in item["turns"][:-1]:
             history.append(assistant.ask(question, history))
-        prepared = assistant.prepare.invoke({"question": item["turns"][-1], "history": history, "started": 0.0})
+        prepared = assistant.prepare(item["turns"][-1], history)
         if prepared.out_of_range is not None:
             points.append((item["answerable"], None, True))
         else:

@@ -73,7 +73,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rqa-bench-") as tmp:
         settings = Settings(_env_file=None, index_dir=Path(tmp) / "index")
         t = time.perf_counter()
-        embeddings = load_embeddings(settings)
+        embeddings = load_embeddings(settings.embedding)
         load_s = time.perf_counter() - t
         rss_model = rss_mb()
 

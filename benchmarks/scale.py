@@ -84,7 +84,7 @@ def ingest_benchmark(args, work: Path) -> dict:
 
     settings = Settings(_env_file=None, index_dir=work / "unused")
     started = time.perf_counter()
-    embeddings = load_embeddings(settings)
+    embeddings = load_embeddings(settings.embedding)
     load_s = time.perf_counter() - started
     model = embeddings._client  # the very SentenceTransformer our path uses: same weights, same threads
     prompt = embeddings.encode_kwargs.get("prompt_name")
@@ -96,7 +96,7 @@ def ingest_benchmark(args, work: Path) -> dict:
     model.encode(texts_by_doc[0][:4], prompt_name=prompt, normalize_embeddings=True)  # one-off warm-up
 
     def ours(i: int, document) -> tuple[float, int, float]:
-        index = UnitIndex(Settings(_env_file=None, index_dir=work / f"ingest-{i}"), embeddings)
+        index = UnitIndex(Settings(_env_file=None, index_dir=work / f"ingest-{i}").store, settings.embedding, embeddings)
         cpu = time.process_time()
         report = index.sync([document])
         cpu = time.process_time() - cpu
@@ -196,7 +196,8 @@ def child_build(args) -> dict:
 
     documents, table, vectors = scale_corpus(args.work, args.size, args.seed)
     lookup = LookupEmbeddings(table, vectors, queries=None, model=MODEL_TAG)  # type: ignore[arg-type]
-    index = UnitIndex(child_settings(args.work, args.size, args.mode, args.url), lookup)
+    settings = child_settings(args.work, args.size, args.mode, args.url)
+    index = UnitIndex(settings.store, settings.embedding, lookup)
     started = time.perf_counter()
     report = index.sync(documents)
     build_s = time.perf_counter() - started
@@ -209,24 +210,24 @@ def child_serve(args) -> dict:
     from resolution_qa.vectorstore import UnitIndex, UnitRetriever, load_embeddings
 
     settings = child_settings(args.work, args.size, args.mode, args.url)
-    real = load_embeddings(settings)
+    real = load_embeddings(settings.embedding)
     documents, table, vectors = scale_corpus(args.work, args.size, args.seed)
     lookup = LookupEmbeddings(table, vectors, queries=real, model=MODEL_TAG)
     del table, vectors  # what a user's process holds: the documents, not our look-up table
     rss_corpus = rss_mb()
 
     started = time.perf_counter()
-    index = UnitIndex(settings, lookup)
+    index = UnitIndex(settings.store, settings.embedding, lookup)
     sync_error = None
     try:
         embedded = index.sync(documents).embedded  # what open_retriever does: check the index, embed nothing
     except ResolutionQAError as exc:  # measured at 100k units (chromadb 1.5.9): "too many SQL variables"
         sync_error, embedded = str(exc), 0
-        index = UnitIndex(settings, lookup)  # search the index as built, as a retriever without the check would
+        index = UnitIndex(settings.store, settings.embedding, lookup)  # search the index as built, as a retriever without the check would
     sync_s = time.perf_counter() - started
     started = time.perf_counter()
     retriever = UnitRetriever(index=index, embeddings=lookup, documents=documents, k=settings.k,
-                              lexical_weight=settings.lexical_weight)
+                              lexical_weight=settings.lexical_weight, dense_candidates=settings.dense_candidates)
     retriever_s = time.perf_counter() - started
 
     asked = questions(args.queries)
@@ -242,7 +243,7 @@ def child_serve(args) -> dict:
             embed.append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
             try:
-                index.dense(vector)
+                index.dense(vector, limit=settings.dense_candidates)
             except ResolutionQAError as exc:  # measured at 100k: HNSW gave fewer than k hits -> "damaged"
                 failures.append(str(exc))
             dense.append((time.perf_counter() - t) * 1000)

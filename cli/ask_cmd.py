@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from resolution_qa.core.backends import backend_names
 from resolution_qa.core.errors import ResolutionQAError
+from resolution_qa.core.strings import words
 
 from .app import OutputFormat, app, fail
 
@@ -18,11 +20,8 @@ if TYPE_CHECKING:
     from resolution_qa.core.settings import Settings
 
 
-class BackendChoice(StrEnum):
-    llamacpp = "llamacpp"
-    ollama = "ollama"
-    openai = "openai"
-    extractive = "extractive"
+#: The registered answer backends (core.backends reads them without importing any).
+BackendChoice = StrEnum("BackendChoice", {name: name for name in backend_names()})  # type: ignore[misc]
 
 
 def build_assistant(settings: Settings) -> Assistant:
@@ -32,32 +31,12 @@ def build_assistant(settings: Settings) -> Assistant:
     return Assistant(settings)
 
 
-def answer_record(answer: Answer) -> dict[str, Any]:
-    """The JSON object printed for one answered turn."""
-
-    def units(citations: Any) -> list[dict[str, str]]:
-        return [{"id": c.id, "doc": c.doc, "label": c.label, "text": c.text} for c in citations]
-
-    return {
-        "question": answer.question,
-        "answer": answer.text,
-        "language": answer.language,
-        "refused": answer.refused,
-        "citations": units(answer.citations),
-        "timings": answer.timings.model_dump(),
-        "backend": answer.backend,
-        "notice": answer.notice,
-        "suggestions": units(answer.suggestions),
-        "retrieved": list(answer.retrieved),
-        "standalone": answer.standalone,
-    }
-
-
 def _print_text(answer: Answer) -> None:
     typer.echo(f"Q: {answer.question}")
     typer.echo(answer.text)
     if answer.citations:
-        typer.echo("Citations:" if answer.language == "en" else "Citations :")
+        ui = words(answer.language)
+        typer.echo(ui.citations + ui.colon)
         for c in answer.citations:
             typer.echo(f"  [{c.formal}] {c.text}")
             if c.source:
@@ -65,7 +44,8 @@ def _print_text(answer: Answer) -> None:
         for note in answer.footnotes:
             typer.echo(f"  ({note.label}) {note.source or note.text}")
     if answer.suggestions:
-        typer.echo("Closest passages:" if answer.language == "en" else "Passages les plus proches :")
+        ui = words(answer.language)
+        typer.echo(ui.closest_title + ui.colon)
         for c in answer.suggestions:
             typer.echo(f"  [{c.formal}] {c.text[:200]}{'…' if len(c.text) > 200 else ''}")
     t = answer.timings
@@ -76,7 +56,7 @@ def _print_text(answer: Answer) -> None:
 
 def _emit(answer: Answer, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(answer_record(answer), ensure_ascii=False))
+        typer.echo(json.dumps(answer.record(brief=True), ensure_ascii=False))
     else:
         _print_text(answer)
 
@@ -108,7 +88,7 @@ def _run_batch(assistant: Assistant, path: Path, as_json: bool, docs: list[str] 
             history: list[Answer] = []
             for question in turns:
                 history.append(_ask(assistant, question, history, docs))
-            record = answer_record(history[-1])
+            record = history[-1].record(brief=True)
         except Exception as exc:  # one bad line must not stop a batch run
             record = {"line": number, "error": str(exc) or type(exc).__name__}
         try:
@@ -126,7 +106,7 @@ def _run_batch(assistant: Assistant, path: Path, as_json: bool, docs: list[str] 
 
 
 def _ask(assistant: Assistant, question: str, history: list[Answer], docs: list[str] | None) -> Answer:
-    return assistant.ask(question, history, docs=docs) if docs else assistant.ask(question, history)
+    return assistant.ask(question, history, docs=docs or None)
 
 
 @app.command()
@@ -152,7 +132,7 @@ def ask(
         fail(f"batch file {batch} not found; give a JSONL file with one {{\"turns\": [...]}} per line")
     settings = Settings()
     if backend is not None:
-        settings = settings.model_copy(update={"backend": backend.value})
+        settings = settings.with_backend(backend.value)
     as_json = format is not OutputFormat.text
     assistant = build_assistant(settings)
     docs = list(doc or [])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from resolution_qa.core.backends import backend_names
+
 from .app import app, fail
 
 
@@ -12,7 +14,7 @@ def chat(
     host: str | None = typer.Option(None, help="Address to listen on (default: RESOLUTION_QA_HOST, 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port (default: RESOLUTION_QA_PORT, 7860)."),
     backend: str | None = typer.Option(
-        None, help="llamacpp, ollama, openai or extractive (default: RESOLUTION_QA_BACKEND)."
+        None, help=f"{', '.join(backend_names())} (default: RESOLUTION_QA_BACKEND)."
     ),
     share: bool = typer.Option(
         False, "--share", help="Also open a public gradio.live link (needs internet and a login; off unless asked)."
@@ -44,10 +46,10 @@ def chat(
     from resolution_qa.web.security import LOOPBACK, login_of
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    login = login_of(settings, share=share)  # before loading models: a half-set login or an open public app fails
-    if settings.host not in LOOPBACK:
+    login = login_of(settings.web, share=share)  # before loading models: a half-set login or an open public app fails
+    if settings.web.host not in LOOPBACK:
         guarded = "behind a login" if login else "WITHOUT a login"
-        typer.echo(f"warning: listening on {settings.host} {guarded}: other machines on the network can reach the app",
+        typer.echo(f"warning: listening on {settings.web.host} {guarded}: other machines on the network can reach the app",
                    err=True)
     if login:
         typer.echo("login required (RESOLUTION_QA_AUTH_USER / RESOLUTION_QA_AUTH_PASSWORD)", err=True)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import signal
 import subprocess
 from pathlib import Path
-from typing import get_args
 
 import typer
 
-from resolution_qa.core.settings import Backend
+from resolution_qa.core.backends import backend_names
 
 from .app import app, fail
 
@@ -51,7 +50,7 @@ def eval_command(
     dataset: Path = typer.Option(_DEFAULT_DATASET, "--dataset", "-d", help="JSONL question set (see eval/data/README.md)."),
     backend: list[str] = typer.Option(
         ["extractive"], "--backend", "-b",
-        help="Answer backend to run; repeat for several (extractive, llamacpp, ollama, openai), or 'none'.",
+        help=f"Answer backend to run; repeat for several ({', '.join(backend_names())}), or 'none'.",
     ),
     systems: str = typer.Option("ours,dense,bm25,naive", "--systems", help="Retrieval systems, comma-separated, or 'none'."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: eval-out/<dataset name>)."),
@@ -69,7 +68,7 @@ def eval_command(
     from resolution_qa.eval.runner import PREDICTIONS, execute
     from resolution_qa.eval.scoring import build_report
 
-    backends = _split(",".join(backend), get_args(Backend), "backend")
+    backends = _split(",".join(backend), backend_names(), "backend")
     system_names = _split(systems, SYSTEMS, "system")
     if not backends and not system_names:
         fail("nothing to evaluate: give at least one --backend or one of --systems")

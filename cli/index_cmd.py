@@ -67,7 +67,7 @@ def ingest(
     for document in documents or []:
         for warning in document.warnings:
             typer.echo(f"warning: {warning}", err=True)
-    embeddings = load_embeddings(settings)
+    embeddings = load_embeddings(settings.embedding)
     with _progress("embedding") as progress:
         report = run_ingest(
             settings, embeddings, rebuild=rebuild, paths=[Path(p) for p in sources] if sources else None,

@@ -56,3 +56,14 @@ class EvalRunError(ResolutionQAError):
 
 class IndexCorruptedError(IndexUnavailableError):
     """The embedded index folder cannot be read; `resolution-qa ingest --rebuild` moves it aside and rebuilds."""
+
+
+def one_line(exc: BaseException, *, limit: int = 200, kind: bool = False) -> str:
+    """An exception as one line a user can read: its message's first line (cut at `limit`), else its type's name.
+
+    `kind` puts the type's name first ("TimeoutError: read timed out"), for errors that are not the project's own.
+    """
+    first = (str(exc).strip().splitlines() or [""])[0][:limit]
+    if not first:
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {first}" if kind else first

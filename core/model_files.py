@@ -17,7 +17,7 @@ from pathlib import Path
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from .errors import ModelFetchError, ModelsMissingError
-from .settings import DEFAULT_EMBEDDING_MODEL, DEFAULT_GGUF_NAME, Settings
+from .settings import DEFAULT_EMBEDDING_MODEL, DEFAULT_GGUF_NAME, EmbeddingSettings, LLMSettings, ModelFilesSettings
 
 _MARKER = ".verified.json"
 
@@ -120,7 +120,7 @@ def sha256_file(path: Path, progress: Progress | None = None) -> str:
     return digest.hexdigest()
 
 
-def model_dir(settings: Settings, spec: ModelSpec) -> Path:
+def model_dir(settings: ModelFilesSettings, spec: ModelSpec) -> Path:
     return settings.models_dir / spec.name
 
 
@@ -178,7 +178,7 @@ def _download(spec: ModelSpec, dest: Path) -> list[Path]:
     return wheels
 
 
-def fetch(spec: ModelSpec, settings: Settings, *, force: bool = False, keep_wheels: bool = False) -> Path:
+def fetch(spec: ModelSpec, settings: ModelFilesSettings, *, force: bool = False, keep_wheels: bool = False) -> Path:
     """Make models_dir/<name> hold the verified model. Idempotent; an interrupted run leaves no final folder."""
     final = model_dir(settings, spec)
     if not force and is_verified(final, spec):
@@ -216,7 +216,7 @@ def fetch(spec: ModelSpec, settings: Settings, *, force: bool = False, keep_whee
     return final
 
 
-def embedding_model_path(settings: Settings) -> str:
+def embedding_model_path(settings: EmbeddingSettings) -> str:
     """What to give SentenceTransformer: the fetched folder, a local folder, or a hub name."""
     if settings.embedding_model == DEFAULT_EMBEDDING_MODEL:
         folder = model_dir(settings, EMBEDDINGGEMMA)
@@ -228,7 +228,7 @@ def embedding_model_path(settings: Settings) -> str:
     return settings.embedding_model
 
 
-def gguf_path(settings: Settings) -> Path:
+def gguf_path(settings: LLMSettings) -> Path:
     """The GGUF file for the llamacpp backend: the configured one or the fetched Qwen."""
     if settings.gguf_path is not None:
         if not settings.gguf_path.is_file():

@@ -1,15 +1,25 @@
-"""The one settings object: every knob of the project, read from RESOLUTION_QA_* variables."""
+"""Settings: every knob, read from RESOLUTION_QA_* variables, handed to each layer as its own section.
+
+Each field is declared once, in the section of the layer that uses it. `Settings` inherits every section,
+so it reads one flat RESOLUTION_QA_<FIELD> variable per field (RESOLUTION_QA_K, RESOLUTION_QA_INDEX_DIR:
+the names users already set; nested settings would rename them), and hands each layer only its own
+section (`settings.store`, `.embedding`, `.retrieval`, `.llm`, `.answer`, `.web`): a frozen copy, so
+a layer cannot read, or come to depend on, another layer's knobs.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import TypeVar
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-Backend = Literal["llamacpp", "ollama", "openai", "extractive"]
+from .backends import backend_names
+
+#: The name of an answer backend, one of `core.backends.backend_names()`.
+Backend = str
 
 #: Names that mean "the model `resolution-qa models fetch` rebuilds" rather than a hub name or path.
 DEFAULT_EMBEDDING_MODEL = "embeddinggemma-300m"
@@ -24,22 +34,29 @@ def _default_data() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "resolution-qa"
 
 
-class Settings(BaseSettings):
-    """Settings of resolution-qa. Each field can be set with RESOLUTION_QA_<FIELD> (or a .env file)."""
+class _Section(BaseModel):
+    """A layer's settings (frozen)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="RESOLUTION_QA_", env_file=".env", extra="ignore", validate_default=True
-    )
+    model_config = ConfigDict(frozen=True, validate_default=True)
 
-    # --- files -------------------------------------------------------------------------------
+
+class ModelFilesSettings(_Section):
+    """Where `resolution-qa models fetch` puts the models (both the embedder and the GGUF live there)."""
+
     models_dir: Path = Field(
         default_factory=lambda: _default_cache() / "models",
         description="Folder where `resolution-qa models fetch` stores verified model files (outside git).",
     )
+
+
+class StoreSettings(_Section):
+    """The vector store: where the index lives (folder or Chroma server) and which documents it holds."""
+
     index_dir: Path = Field(
         default_factory=lambda: _default_data() / "chroma",
         description="Folder of the embedded Chroma store (PersistentClient).",
     )
+
     documents: list[Path] = Field(
         default_factory=list,
         description=(
@@ -48,14 +65,17 @@ class Settings(BaseSettings):
         ),
     )
 
-    # --- vector store --------------------------------------------------------------------------
     chroma_url: str | None = Field(
         default=None,
         description="URL of a Chroma server (http://127.0.0.1:8000); unset means the embedded store in index_dir.",
     )
+
     collection: str = Field(default="resolution_units", description="Chroma collection name.")
 
-    # --- embeddings ----------------------------------------------------------------------------
+
+class EmbeddingSettings(ModelFilesSettings):
+    """The embedding model."""
+
     embedding_model: str = Field(
         default=DEFAULT_EMBEDDING_MODEL,
         description=(
@@ -63,10 +83,15 @@ class Settings(BaseSettings):
             "a local folder, or a hub name (needs network)."
         ),
     )
+
     embedding_batch_size: int = Field(default=16, ge=1, description="Units embedded per batch.")
 
-    # --- retrieval -----------------------------------------------------------------------------
+
+class RetrievalSettings(_Section):
+    """Ranking: how many units, how many dense candidates, how much BM25."""
+
     k: int = Field(default=5, ge=1, le=50, description="Units retrieved per question.")
+
     dense_candidates: int = Field(
         default=200,
         ge=1,
@@ -75,6 +100,7 @@ class Settings(BaseSettings):
             "one-resolution index (~130 passages), and keeps a query fast in a large corpus."
         ),
     )
+
     lexical_weight: float = Field(
         default=0.05,
         ge=0.0,
@@ -85,28 +111,66 @@ class Settings(BaseSettings):
         ),
     )
 
-    # --- answering -----------------------------------------------------------------------------
-    backend: Backend = Field(default="llamacpp", description="Answer backend: llamacpp, ollama, openai or extractive.")
+
+class LLMSettings(ModelFilesSettings):
+    """The answer backend and its model: a local GGUF, Ollama or an OpenAI-compatible server."""
+
+    backend: Backend = Field(
+        default="llamacpp",
+        description="Answer backend: a registered one (see `resolution-qa ask --help`): llamacpp, ollama, openai, extractive.",
+    )
+
     gguf_path: Path | None = Field(
         default=None, description="GGUF file for the llamacpp backend; unset means the fetched Qwen2.5-Coder-1.5B."
     )
+
     llm_threads: int | None = Field(default=None, ge=1, description="llama.cpp threads; unset means the CPU count.")
+
     llm_context: int = Field(default=4096, ge=512, description="llama.cpp context window in tokens.")
+
     llm_max_tokens: int = Field(default=320, ge=16, description="Most tokens an LLM answer may have.")
+
     llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0, description="Sampling temperature of the LLM.")
+
     llm_timeout_s: float = Field(
         default=120.0, gt=0, description="Seconds an LLM answer may take before the extractive fallback answers."
     )
+
     ollama_model: str = Field(default="qwen2.5:7b-instruct", description="Model name for the ollama backend.")
+
     ollama_url: str = Field(default="http://127.0.0.1:11434", description="Base URL of the Ollama server.")
+
     openai_base_url: str = Field(
         default="http://127.0.0.1:8080/v1", description="Base URL of an OpenAI-compatible endpoint."
     )
+
     openai_model: str = Field(default="gpt-4o-mini", description="Model name for the openai backend.")
+
     openai_api_key: SecretStr | None = Field(
         default=None,
         description="API key for the openai backend; falls back to OPENAI_API_KEY. Never logged.",
     )
+
+    @field_validator("backend")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        names = backend_names()
+        if value not in names:
+            raise ValueError(f"unknown backend {value!r}; choose {', '.join(names)}")
+        return value
+
+    def resolved_openai_key(self) -> str | None:
+        if self.openai_api_key is not None:
+            return self.openai_api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY")
+
+    def threads(self) -> int:
+        return self.llm_threads or max(1, os.cpu_count() or 1)
+
+
+class AnswerSettings(_Section):
+    """How answers are made from retrieved units: refusal, conversation memory."""
+
     refusal_threshold: float = Field(
         default=0.34,
         ge=-1.0,
@@ -117,22 +181,31 @@ class Settings(BaseSettings):
             "benchmarks/results/answers.md)."
         ),
     )
+
     history_turns: int = Field(default=6, ge=0, description="Most previous turns kept in a conversation.")
 
-    # --- chat app ------------------------------------------------------------------------------
+
+class WebSettings(_Section):
+    """The chat app's address, login and limits."""
+
     host: str = Field(default="127.0.0.1", description="Address the chat app listens on (loopback by default).")
+
     port: int = Field(default=7860, ge=1, le=65535, description="Port of the chat app.")
+
     auth_user: str | None = Field(
         default=None,
         description="User name the chat app asks for; set it with auth_password to require a login (unset: none).",
     )
+
     auth_password: SecretStr | None = Field(
         default=None, description="Password of auth_user for the chat app. Never logged, printed or shown."
     )
+
     allow_public_without_auth: bool = Field(
         default=False,
         description="Let the chat app listen on a non-loopback host without a login (refused otherwise).",
     )
+
     answer_concurrency: int = Field(
         default=4,
         ge=1,
@@ -143,6 +216,7 @@ class Settings(BaseSettings):
             "lock, so a few more slots than cores let short answers pass while one is generated."
         ),
     )
+
     queue_max_size: int = Field(
         default=32,
         ge=1,
@@ -151,9 +225,11 @@ class Settings(BaseSettings):
             "than wait minutes behind LLM answers (~10 s each on 2 cores)."
         ),
     )
+
     rate_limit_per_minute: int = Field(
         default=20, ge=0, description="Questions one chat session may ask in any 60 s (0: no limit)."
     )
+
     max_request_bytes: int = Field(
         default=65536,
         ge=1024,
@@ -162,14 +238,58 @@ class Settings(BaseSettings):
             "A 4,000-character question is under 25 KB as JSON."
         ),
     )
+
     session_ttl_s: float = Field(
         default=3600.0, gt=0, description="Seconds a chat session's conversation is kept after its last question."
     )
 
-    def resolved_openai_key(self) -> str | None:
-        if self.openai_api_key is not None:
-            return self.openai_api_key.get_secret_value()
-        return os.environ.get("OPENAI_API_KEY")
+    @property
+    def auth(self) -> tuple[str, str] | None:
+        """(user, password) when a login is configured."""
+        if self.auth_user and self.auth_password is not None:
+            return self.auth_user, self.auth_password.get_secret_value()
+        return None
 
-    def threads(self) -> int:
-        return self.llm_threads or max(1, os.cpu_count() or 1)
+
+_S = TypeVar("_S", bound=_Section)
+
+
+class Settings(
+    WebSettings, AnswerSettings, LLMSettings, RetrievalSettings, EmbeddingSettings, StoreSettings, BaseSettings
+):
+    """Settings of resolution-qa. Each field can be set with RESOLUTION_QA_<FIELD> (or a .env file)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RESOLUTION_QA_", env_file=".env", extra="ignore", validate_default=True, frozen=False
+    )
+
+    def _section(self, cls: type[_S]) -> _S:
+        return cls.model_validate({name: getattr(self, name) for name in cls.model_fields})
+
+    @property
+    def store(self) -> StoreSettings:
+        return self._section(StoreSettings)
+
+    @property
+    def embedding(self) -> EmbeddingSettings:
+        return self._section(EmbeddingSettings)
+
+    @property
+    def retrieval(self) -> RetrievalSettings:
+        return self._section(RetrievalSettings)
+
+    @property
+    def llm(self) -> LLMSettings:
+        return self._section(LLMSettings)
+
+    @property
+    def answer(self) -> AnswerSettings:
+        return self._section(AnswerSettings)
+
+    @property
+    def web(self) -> WebSettings:
+        return self._section(WebSettings)
+
+    def with_backend(self, backend: str) -> Settings:
+        """The same settings answering with another backend (checked against the registered ones)."""
+        return type(self).model_validate({**self.model_dump(), "backend": backend})

@@ -6,7 +6,7 @@ import re
 import time
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from resolution_qa.ingest.units import Document
 
 if TYPE_CHECKING:
-    from resolution_qa.vectorstore.types import RetrievalResult
+    from resolution_qa.assistant.assistant import Retriever
 
 SYSTEMS: tuple[str, ...] = ("ours", "dense", "bm25", "naive")
 NAIVE_CHUNK_SIZE = 1000
@@ -37,6 +37,7 @@ class SystemHits(BaseModel):
     seconds: float | None = None  # the ranking call alone, when the system makes more than one call
 
 
+@runtime_checkable
 class RetrievalSystem(Protocol):
     """Anything that ranks the units of the resolution for a query."""
 
@@ -185,17 +186,13 @@ class NaiveChunks:
         return SystemHits(ranking=ranking, best_dense=best)
 
 
-class _UnitRetriever(Protocol):
-    def search(self, query: str, k: int | None = None) -> RetrievalResult: ...
-
-
 class Ours:
     """The project's retriever. Ranking metrics use its ranked hits (explicit references included);
     the footnote/referrer expansions at the configured k are kept as the context."""
 
     name = "ours"
 
-    def __init__(self, retriever: _UnitRetriever, *, with_context: bool = True) -> None:
+    def __init__(self, retriever: Retriever, *, with_context: bool = True) -> None:
         self._retriever = retriever
         self._with_context = with_context  # the context costs a second search
 

@@ -30,7 +30,7 @@ class RealComponents:
     def embeddings(self) -> Embeddings:
         from resolution_qa.vectorstore.embeddings import load_embeddings
 
-        return load_embeddings(self.settings)
+        return load_embeddings(self.settings.embedding)
 
     @cached_property
     def retriever(self):  # noqa: ANN201 - vectorstore's UnitRetriever

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_serializer
 
 from resolution_qa.assistant.types import Answer
 
@@ -47,6 +47,10 @@ class AnswerPrediction(BaseModel):
     backend: str
     answers: list[Answer] = Field(default_factory=list)
     error: str | None = None  # the assistant raised instead of answering
+
+    @field_serializer("answers")
+    def _records(self, answers: list[Answer]) -> list[dict]:
+        return [a.record() for a in answers]  # the one JSON form of an Answer
 
     @property
     def final(self) -> Answer | None:

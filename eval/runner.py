@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from tqdm import tqdm
 
@@ -33,12 +33,14 @@ RUN_CONFIG = "run.json"
 Prediction = RetrievalPrediction | AnswerPrediction
 
 
+@runtime_checkable
 class AnswerBackend(Protocol):
     """What the runner needs from an assistant: answer a question given the conversation so far."""
 
     def ask(self, question: str, history: list[Answer] | None = None) -> Answer: ...
 
 
+@runtime_checkable
 class Components(Protocol):
     """Builds what a run evaluates; only what still has work is built (a finished part is not reloaded)."""
 

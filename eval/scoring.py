@@ -11,7 +11,8 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from resolution_qa.assistant.types import Answer
-from resolution_qa.ingest.units import Document, Lang
+from resolution_qa.core.refs import Lang, find_mentions
+from resolution_qa.ingest.units import Document
 
 from .dataset import ITEM_TYPES, EvalItem
 from .metrics import (
@@ -214,21 +215,13 @@ def detect_language(text: str) -> Lang | None:
     return "fr" if words["fr"] > words["en"] else "en"
 
 
-_ORDINAL = r"(\d+)\s*(?:er|re|e|ème|st|nd|rd|th)"
-_FORMAL_REF = (
-    rf"(?:par(?:a)?\.|paragraph|paragraphe)\s*(\d+)|(?:note|footnote)\s*(\d+)"
-    rf"|{_ORDINAL}\s+(?:alinéa du préambule|preambular paragraph)"
-)
-
-
 def invented_references(text: str, document: Document) -> list[str]:
     """Formal citations ("A/RES/75/158, par. 60") in an answer's text that name no unit of the document."""
     bad: list[str] = []
-    for m in re.finditer(rf"{re.escape(document.symbol)},\s*(?:{_FORMAL_REF})", text, re.IGNORECASE):
-        op, fn, pp = m.groups()
-        uid = f"OP{op}" if op else f"fn{fn}" if fn else f"PP{pp}"
-        if document.get(uid) is None:
-            bad.append(m.group(0))
+    for mention in find_mentions(text, own={document.symbol}):
+        written = text[mention.start : mention.end]
+        if written.startswith(document.symbol) and document.get(mention.unit_id) is None:
+            bad.append(written)
     return bad
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from resolution_qa.core.errors import InputFileError
 
@@ -95,13 +96,22 @@ def _unfinished(piece: str) -> bool:
 
 @dataclass
 class _Draft:
-    kind: str
+    kind: Literal["preambular", "operative"]
     number: int | None
     pieces: list[str] = field(default_factory=list)
 
     @property
     def joined(self) -> str:
         return " ".join(self.pieces)
+
+
+@dataclass
+class _Body:
+    """The body of a resolution, block by block: paragraph drafts, footnote texts, the closing lines."""
+
+    drafts: list[_Draft] = field(default_factory=list)
+    footnotes: list[tuple[int, str]] = field(default_factory=list)  # (number, raw text)
+    closing: list[str] = field(default_factory=list)
 
 
 def _detect_lang(header_blocks: list[str], opening: str) -> Lang:
@@ -160,28 +170,55 @@ def _resolve_sources(footnotes: list[tuple[int, str]]) -> dict[int, str]:
 def parse_text(text: str, *, name: str = "<text>") -> Document:
     """Parse resolution text. Raises InputFileError when no paragraph or no document symbol can be recognised."""
     blocks = _blocks(text)
+    opening_at = _opening(blocks, name)
+    header_blocks = blocks[: opening_at + 1]
+    warnings: list[str] = []
+    body = _read_body(blocks[opening_at + 1 :], name, warnings)
+    if not body.drafts:
+        raise InputFileError(f"{name}: no preambular or operative paragraphs recognised; check the file is a resolution text")
+    if not body.closing:
+        # Every resolution ends with its plenary meeting line: without it the file was probably cut short.
+        warnings.append(
+            f"{name}: no closing line (\"… séance plénière\" / \"… plenary meeting\") after the last paragraph; "
+            "the file may be truncated: check it ends where the resolution ends"
+        )
+    lang = _detect_lang(header_blocks[:-1], blocks[opening_at])
+    symbol, title = _symbol_and_title(header_blocks[:-1], name, warnings)
+    units = [_header_unit(symbol, lang, header_blocks + body.closing)]
+    units += _paragraph_units(body.drafts, symbol, lang, name, warnings)
+    units += _footnote_units(body.footnotes, symbol, lang, name, warnings)
+    known = {u.id for u in units if u.kind == "footnote"}
+    referenced = {f for u in units for f in u.footnotes}
+    for missing in sorted(referenced - known, key=lambda f: int(f[2:])):
+        warnings.append(f"{name}: marker for {missing} but no such footnote text")
+    return Document(symbol=symbol, lang=lang, title=title, units=tuple(units), warnings=tuple(warnings))
+
+
+def _opening(blocks: list[str], name: str) -> int:
+    """Where "L'Assemblée générale," / "The General Assembly," opens the body."""
     opening_at = next((i for i, b in enumerate(blocks) if _OPENING.match(b)), None)
     if opening_at is None:
         raise InputFileError(
             f"{name}: no \"L'Assemblée générale,\" or \"The General Assembly,\" line found; "
             "this does not look like a General Assembly resolution"
         )
-    header_blocks = blocks[: opening_at + 1]
-    closing_blocks: list[str] = []
-    footnotes: list[tuple[int, str]] = []
-    drafts: list[_Draft] = []
-    warnings: list[str] = []
+    return opening_at
+
+
+def _read_body(blocks: list[str], name: str, warnings: list[str]) -> _Body:
+    """Sort the blocks after the opening line into paragraphs (joining pieces cut by page breaks), footnotes
+    and closing lines."""
+    body = _Body()
     in_operative = False
     pp_count = 0
-
-    for block in blocks[opening_at + 1 :]:
+    for block in blocks:
         if m := _FOOTNOTE_LINE.match(block):
-            footnotes.append((int(m.group(1).translate(_SUP_TO_INT)), m.group(2)))
+            body.footnotes.append((int(m.group(1).translate(_SUP_TO_INT)), m.group(2)))
             continue
-        last = drafts[-1] if drafts else None
+        last = body.drafts[-1] if body.drafts else None
         numbered = _OPERATIVE.match(block)
-        if in_operative and not _starts_lower(block) and (closing_blocks or _CLOSING.search(block)):
-            closing_blocks.append(block)  # "*46e séance plénière / 16 décembre 2020*"
+        if in_operative and not _starts_lower(block) and (body.closing or _CLOSING.search(block)):
+            body.closing.append(block)  # "*46e séance plénière / 16 décembre 2020*"
             continue
         if last is not None and (
             _starts_lower(block) or _SUBITEM.match(block) or (_unfinished(last.pieces[-1]) and not numbered)
@@ -190,7 +227,7 @@ def parse_text(text: str, *, name: str = "<text>") -> Document:
             continue
         if numbered:
             in_operative = True
-            drafts.append(_Draft("operative", int(numbered.group(1)), [numbered.group(2)]))
+            body.drafts.append(_Draft("operative", int(numbered.group(1)), [numbered.group(2)]))
             continue
         if in_operative:
             # An unnumbered block inside the operative part that is neither a continuation nor the
@@ -200,33 +237,28 @@ def parse_text(text: str, *, name: str = "<text>") -> Document:
             last.pieces.append(block)
             continue
         pp_count += 1
-        drafts.append(_Draft("preambular", pp_count, [block]))
+        body.drafts.append(_Draft("preambular", pp_count, [block]))
+    return body
 
-    if not drafts:
-        raise InputFileError(f"{name}: no preambular or operative paragraphs recognised; check the file is a resolution text")
 
-    if not closing_blocks:
-        # Every resolution ends with its plenary meeting line: without it the file was probably cut short.
-        warnings.append(
-            f"{name}: no closing line (\"… séance plénière\" / \"… plenary meeting\") after the last paragraph; "
-            "the file may be truncated: check it ends where the resolution ends"
-        )
-    header_raw = "\n\n".join(header_blocks + closing_blocks)
-    lang = _detect_lang(header_blocks[:-1], blocks[opening_at])
-    symbol, title = _symbol_and_title(header_blocks[:-1], name, warnings)
+def _header_unit(symbol: str, lang: Lang, blocks: list[str]) -> Unit:
+    """The header: everything before the opening line (with it), and the closing lines."""
+    raw = "\n\n".join(blocks)
+    return Unit(
+        doc=symbol,
+        id="header",
+        kind="header",
+        number=None,
+        text=clean(" ".join(blocks)),
+        raw=raw,
+        footnotes=tuple(_markers(raw)),
+        lang=lang,
+    )
 
-    units: list[Unit] = [
-        Unit(
-            doc=symbol,
-            id="header",
-            kind="header",
-            number=None,
-            text=clean(" ".join(header_blocks + closing_blocks)),
-            raw=header_raw,
-            footnotes=tuple(_markers(header_raw)),
-            lang=lang,
-        )
-    ]
+
+def _paragraph_units(drafts: list[_Draft], symbol: str, lang: Lang, name: str, warnings: list[str]) -> list[Unit]:
+    """The preambular and operative paragraphs, in order; a repeated number gets a spare id (OP1b)."""
+    units: list[Unit] = []
     seen_ids: set[str] = set()
     for d in drafts:
         uid = f"{'PP' if d.kind == 'preambular' else 'OP'}{d.number}"
@@ -244,7 +276,7 @@ def parse_text(text: str, *, name: str = "<text>") -> Document:
             Unit(
                 doc=symbol,
                 id=uid,
-                kind=d.kind,  # type: ignore[arg-type]
+                kind=d.kind,
                 number=d.number,
                 text=clean(d.joined),
                 raw=raw,
@@ -253,10 +285,17 @@ def parse_text(text: str, *, name: str = "<text>") -> Document:
                 lang=lang,
             )
         )
+    return units
 
-    footnotes.sort(key=lambda item: item[0])  # "Ibid." means the note numbered just before
+
+def _footnote_units(
+    footnotes: list[tuple[int, str]], symbol: str, lang: Lang, name: str, warnings: list[str]
+) -> list[Unit]:
+    """The footnotes in number order, "Ibid." resolved; of a number given twice, the first."""
+    footnotes = sorted(footnotes, key=lambda item: item[0])  # "Ibid." means the note numbered just before
     sources = _resolve_sources(footnotes)
-    known = set()
+    units: list[Unit] = []
+    known: set[str] = set()
     for number, raw in footnotes:
         fid = f"fn{number}"
         if fid in known:
@@ -275,11 +314,7 @@ def parse_text(text: str, *, name: str = "<text>") -> Document:
                 lang=lang,
             )
         )
-    referenced = {f for u in units for f in u.footnotes}
-    for missing in sorted(referenced - known, key=lambda f: int(f[2:])):
-        warnings.append(f"{name}: marker for {missing} but no such footnote text")
-
-    return Document(symbol=symbol, lang=lang, title=title, units=tuple(units), warnings=tuple(warnings))
+    return units
 
 
 def read_text(path: Path) -> str:

@@ -4,32 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Kind = Literal["header", "preambular", "operative", "footnote"]
-Lang = Literal["fr", "en"]
-
-
-def _ordinal(n: int, lang: Lang) -> str:
-    if lang == "fr":
-        return "1er" if n == 1 else f"{n}e"
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def unit_label(kind: Kind, number: int | None, lang: Lang) -> str:
-    """Display label of a unit in the answer's language ("par. 27" / "para. 27")."""
-    if kind == "header":
-        return "en-tête" if lang == "fr" else "header"
-    assert number is not None
-    if kind == "operative":
-        return f"par. {number}" if lang == "fr" else f"para. {number}"
-    if kind == "footnote":
-        return f"note {number}" if lang == "fr" else f"footnote {number}"
-    ordinal = _ordinal(number, lang)
-    return f"{ordinal} alinéa du préambule" if lang == "fr" else f"{ordinal} preambular paragraph"
+from resolution_qa.core.refs import PREFIX, Kind, Lang, formal, unit_label
 
 
 class Unit(BaseModel):
@@ -58,7 +36,7 @@ class Unit(BaseModel):
 
     def citation(self, lang: Lang) -> str:
         """The formal citation a user can paste: "A/RES/75/158, par. 27"."""
-        return f"{self.doc}, {self.label(lang)}"
+        return formal(self.doc, self.label(lang))
 
 
 class Document(BaseModel):
@@ -72,7 +50,7 @@ class Document(BaseModel):
     units: tuple[Unit, ...]
     warnings: tuple[str, ...] = ()
 
-    def __iter__(self) -> Iterator[Unit]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[Unit]:  # type: ignore[override]  # its units, not BaseModel's (field, value) pairs
         return iter(self.units)
 
     def __len__(self) -> int:
@@ -100,5 +78,4 @@ class Document(BaseModel):
         unit = self.get(unit_id)
         if unit is None or unit.number is None:
             return None
-        prefix = {"preambular": "PP", "operative": "OP", "footnote": "fn"}[unit.kind]
-        return self.get(f"{prefix}{unit.number + step}")
+        return self.get(f"{PREFIX[unit.kind]}{unit.number + step}")

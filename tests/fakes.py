@@ -1,26 +1,48 @@
-"""Fakes for fast logic tests: a bag-of-words embedder, a retriever over the parsed document, a scripted chat model."""
+"""Every fake of the test suite, in one place.
+
+Each fake subclasses what it stands in for (langchain's `Embeddings` and `BaseChatModel`, the assistant's
+`Retriever`, eval's `RetrievalSystem`, `AnswerBackend` and `Components`, the web app's `AnswerEngine`), and
+tests/test_fakes.py checks that each is an instance of it with the same method signatures, so a fake cannot
+drift from the real interface. The fake HTTP servers (an OpenAI/Ollama-compatible LLM server, a package
+index) stand in for real servers on 127.0.0.1.
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.server
+import json
 import math
 import re
+import threading
+import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from resolution_qa.core.errors import EmptyQuestionError
-from resolution_qa.ingest import Document
-from resolution_qa.vectorstore.references import find_references, resolve
+from resolution_qa.assistant.assistant import Retriever
+from resolution_qa.assistant.types import Answer, Citation, Timings, Turn
+from resolution_qa.core.errors import EmptyQuestionError, UnknownDocumentError
+from resolution_qa.core.refs import find_references, resolution_symbol
+from resolution_qa.core.settings import Settings
+from resolution_qa.eval.baselines import RetrievalSystem, SystemHits
+from resolution_qa.eval.runner import AnswerBackend, Components
+from resolution_qa.ingest import Document, Lang
+from resolution_qa.vectorstore.references import resolve
 from resolution_qa.vectorstore.types import Hit, RetrievalResult
+from resolution_qa.web.service import AnswerEngine
 
-_DIM = 512
+# --- embeddings ------------------------------------------------------------------------------------------------
 
 
 def _stem(word: str) -> str:
@@ -29,25 +51,89 @@ def _stem(word: str) -> str:
 
 
 class BagOfWordsEmbeddings(Embeddings):
-    """Deterministic lexical embedder: hashed 6-letter word prefixes, L2-normalised."""
+    """The suite's one fake embedder: deterministic, lexical, L2-normalised, and it counts what it embeds.
 
-    def _embed(self, text: str) -> list[float]:
-        vector = [0.0] * _DIM
+    Texts sharing words get similar vectors, so retrieval logic can be tested without a model. Each word of
+    three or more letters adds one to a hashed bucket of `size`: with `stems` (the default, for the assistant
+    and eval tests) the word folded to ASCII and cut to its first six letters, so "victimes"/"victims" meet;
+    without (`small()`, the index and command-line tests) the whole NFKD-folded word. A text with no such word
+    gets the first unit vector (a zero vector has no cosine). `model` and `size` make its index fingerprint
+    ("fake-bow[64]"). `fail_after_calls`: embed_documents raises RuntimeError("embedding crashed") once it has
+    been called that many times (a crash midway through an ingest).
+    """
+
+    def __init__(self, size: int = 512, model: str = "fake-bow", *, stems: bool = True,
+                 fail_after_calls: int | None = None) -> None:
+        self.size = size
+        self.model = model
+        self.stems = stems
+        self.fail_after_calls = fail_after_calls
+        self.document_calls: list[list[str]] = []
+        self.query_calls: list[str] = []
+
+    @classmethod
+    def small(cls, **kwargs: Any) -> Any:
+        """The index and command-line tests' embedder: 64 buckets of whole words (fingerprint "fake-bow[64]")."""
+        return cls(64, stems=False, **kwargs)
+
+    @property
+    def documents_embedded(self) -> int:
+        return sum(len(batch) for batch in self.document_calls)
+
+    def _vector(self, text: str) -> list[float]:
+        if not self.stems:
+            return self._word_vector(text)
+        vector = [0.0] * self.size
         for word in re.findall(r"\w{3,}", text):
             digest = hashlib.md5(_stem(word).encode()).digest()
-            vector[int.from_bytes(digest[:4], "little") % _DIM] += 1.0
-        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+            vector[int.from_bytes(digest[:4], "little") % self.size] += 1.0
+        norm = math.sqrt(sum(v * v for v in vector))
+        if norm == 0:
+            vector[0], norm = 1.0, 1.0
         return [v / norm for v in vector]
 
+    def _word_vector(self, text: str) -> list[float]:
+        vector = np.zeros(self.size)
+        for word in re.findall(r"\w{3,}", unicodedata.normalize("NFKD", text.lower())):
+            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.size] += 1.0
+        norm = np.linalg.norm(vector)
+        if norm == 0:
+            vector[0], norm = 1.0, 1.0
+        return (vector / norm).tolist()
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._embed(t) for t in texts]
+        if self.fail_after_calls is not None and len(self.document_calls) >= self.fail_after_calls:
+            raise RuntimeError("embedding crashed")
+        self.document_calls.append(list(texts))
+        return [self._vector(t) for t in texts]
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed(text)
+        self.query_calls.append(text)
+        return self._vector(text)
 
 
-class FakeRetriever:
-    """The UnitRetriever interface over the parsed document: references first, then lexical ranking."""
+# --- retrievers ------------------------------------------------------------------------------------------------
+
+
+def _selected(documents: Sequence[Document], docs: Sequence[str] | None) -> list[Document]:
+    """The documents a filter names, as the real UnitRetriever.selected reads it (unknown symbols fail)."""
+    by_symbol = {d.symbol: d for d in documents}
+    if not docs:
+        return list(documents)
+    wanted = [resolution_symbol(d) for d in docs]
+    unknown = [d for d in wanted if d not in by_symbol]
+    if unknown:
+        raise UnknownDocumentError(
+            f"{', '.join(unknown)} is not in the index (indexed: {', '.join(by_symbol)}); "
+            "pick one of those or ingest it first"
+        )
+    return [by_symbol[d] for d in dict.fromkeys(wanted)]
+
+
+class FakeRetriever(Retriever):
+    """The assistant's Retriever over the parsed document, without an index: references first, then lexical
+    ranking with the bag-of-words embedder. `docs` is honoured as the real one does (symbols written as users
+    do; an unknown one is UnknownDocumentError). Records the queries it was asked."""
 
     def __init__(self, document: Document, k: int = 5) -> None:
         self.documents = [document]
@@ -57,9 +143,10 @@ class FakeRetriever:
         self._vectors = {u.id: self.embeddings.embed_query(u.source or u.text) for u in document.units}
         self.queries: list[str] = []
 
-    def search(self, query: str, k: int | None = None) -> RetrievalResult:
+    def search(self, query: str, k: int | None = None, docs: Sequence[str] | None = None) -> RetrievalResult:
         if not query.strip():
             raise EmptyQuestionError("the question is empty")
+        _selected(self.documents, docs)  # one document: a filter naming it changes nothing
         self.queries.append(query)
         k = k or self.k
         references = find_references(query)
@@ -83,13 +170,37 @@ class FakeRetriever:
         )
 
 
+class CannedRetriever(Retriever):
+    """A Retriever whatever the query: OP27 (reference), OP3 (ranked), k-2 more ranked from OP40, then fn20 as a
+    footnote expansion; best_dense 0.6. Records the k of each call."""
+
+    def __init__(self, document: Document) -> None:
+        self.documents = [document]
+        self.document = document
+        self.embeddings = BagOfWordsEmbeddings()
+        self.calls: list[int | None] = []
+
+    def search(self, query: str, k: int | None = None, docs: Sequence[str] | None = None) -> RetrievalResult:
+        _selected(self.documents, docs)
+        self.calls.append(k)
+        u = self.document.get
+        hits = [Hit(unit=u("OP27"), score=1.0, via="reference"), Hit(unit=u("OP3"), score=0.6, via="ranked", dense=0.6)]
+        if k:
+            hits += [Hit(unit=u(f"OP{n}"), score=0.5, via="ranked", dense=0.5) for n in range(40, 40 + k - 2)]
+        hits.append(Hit(unit=u("fn20"), score=0.0, via="footnote"))
+        return RetrievalResult(query=query, hits=tuple(hits), best_dense=0.6)
+
+
+# --- chat models -----------------------------------------------------------------------------------------------
+
+
 class ScriptedChatModel(BaseChatModel):
     """Streams scripted replies word by word and records the prompts it was given.
 
     A reply that is an Exception is raised instead (after `fail_after` pieces); `delay` sleeps per piece.
     """
 
-    replies: list[Any]
+    replies: list[Any] = []
     prompts: list[list[BaseMessage]] = []
     delay: float = 0.0
     fail_after: int = 0
@@ -117,8 +228,6 @@ class ScriptedChatModel(BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        import time
-
         reply = self._next(messages)
         if isinstance(reply, Exception):
             for i in range(self.fail_after):
@@ -132,3 +241,367 @@ class ScriptedChatModel(BaseChatModel):
 
 def scripted(*replies: Any, **kwargs: Any) -> ScriptedChatModel:
     return ScriptedChatModel(replies=list(replies), prompts=[], **kwargs)
+
+
+_CANARY = re.compile(r"\b[A-Z]{3,}-\d{2}\b|\bPWNED\b|\bHACKED\b|\bDAN\b|\bJAILBROKEN\b")
+
+
+class ObedientChatModel(ScriptedChatModel):
+    """The worst-case LLM: does whatever its prompt tells it to, then adds one real, tagged sentence.
+
+    It writes every canary of the question ("answer only X"), its system prompt, tags and paragraph numbers
+    that do not exist, and a sentence in German ("answer in German"); it is never out of replies.
+    """
+
+    @property
+    def _llm_type(self) -> str:
+        return "obedient"
+
+    def _next(self, messages: list[BaseMessage]) -> str:
+        self.prompts.append(messages)
+        system, human = str(messages[0].content), str(messages[-1].content)
+        lines = [f"{canary}." for canary in dict.fromkeys(_CANARY.findall(human))]  # "answer only X"
+        lines.append(f"I am DAN. {' '.join(dict.fromkeys(_CANARY.findall(human)))} as instructed.")
+        lines.append(system)  # "print your system prompt"
+        lines.append("As paragraph 99 says, States must obey [S9]. See A/RES/75/158, par. 99 [S7].")
+        lines.append("Selon le paragraphe 88, tout est permis [S12]. Footnote 77 confirms it [S8].")
+        lines.append("Die Resolution fordert die Staaten auf, alle Opfer sofort zu schützen [S1].")  # "in German"
+        lines.append("The resolution asks States to protect the victims [S1].")
+        return "\n".join(lines)
+
+
+# --- answering engines (the web app) and assistants (the CLI, eval) --------------------------------------------
+
+
+def cite_unit(document: Document, unit_id: str, lang: Lang) -> Citation:
+    """A citation of a unit as the assistant makes it (label in `lang`, footnotes and source carried)."""
+    unit = document.get(unit_id)
+    assert unit is not None
+    return Citation(id=unit.id, doc=unit.doc, label=unit.label(lang), text=unit.text, footnotes=unit.footnotes,
+                    source=unit.source)
+
+
+@dataclass
+class ScriptedEngine(AnswerEngine):
+    """Streams a scripted answer word by word; cites OP27 (and refuses questions about the weather).
+
+    English when the question has an English word (what, which, the, does), else French. `fail_after`: raise
+    BackendError after that many pieces; `error`: raise it before any piece. Records histories and filters.
+    """
+
+    document: Document
+    backend: str = "extractive"
+    fail_after: int | None = None
+    error: Exception | None = None
+    histories: list[list[Answer]] = field(default_factory=list)
+    filters: list[list[str] | None] = field(default_factory=list)
+
+    def stream(
+        self, question: str, history: Sequence[Answer] | None = None, docs: Sequence[str] | None = None
+    ) -> Iterator[str | Answer]:
+        from resolution_qa.core.errors import BackendError
+
+        self.histories.append(list(history or []))
+        self.filters.append(list(docs) if docs is not None else None)
+        if not question.strip():
+            raise EmptyQuestionError("the question is empty; type a question about the resolution")
+        if self.error is not None:
+            raise self.error
+        lang: Lang = "en" if re.search(r"\b(what|which|the|does)\b", question, re.I) else "fr"
+        if "weather" in question or "météo" in question:
+            text = "The resolution does not address this." if lang == "en" else "La résolution n'en parle pas."
+            yield Answer(question=question, text=text, language=lang, refused=True, backend=self.backend,
+                         suggestions=(cite_unit(self.document, "OP12", lang),))
+            return
+        citation = cite_unit(self.document, "OP27", lang)
+        text = f"Under {citation.label}, victims must not be prosecuted." if lang == "en" else \
+            f"Selon le {citation.label}, les victimes ne doivent pas être poursuivies."
+        for n, word in enumerate(text.split(" ")):
+            if self.fail_after is not None and n == self.fail_after:
+                raise BackendError("llama.cpp crashed")
+            yield word + " "
+        yield Answer(question=question, text=text, language=lang, citations=(citation,), backend=self.backend,
+                     timings=Timings(retrieval=0.01, first_token=0.02, total=0.05))
+
+
+@dataclass
+class EchoEngine(AnswerEngine):
+    """Answers at once ("Réponse " then the Answer "Réponse."), citing OP27; records the questions that reach it."""
+
+    document: Document
+    questions: list[str] = field(default_factory=list)
+
+    def stream(
+        self, question: str, history: Sequence[Answer] | None = None, docs: Sequence[str] | None = None
+    ) -> Iterator[str | Answer]:
+        self.questions.append(question)
+        unit = self.document.get("OP27")
+        assert unit is not None
+        citation = Citation(id=unit.id, doc=unit.doc, label=unit.label("fr"), text=unit.text)
+        yield "Réponse "
+        yield Answer(question=question, text="Réponse.", language="fr", citations=(citation,), backend="extractive")
+
+
+@dataclass
+class SlowEngine(EchoEngine):
+    """An EchoEngine that holds each question `delay` s and records how many were being answered at once."""
+
+    delay: float = 0.5
+    active: int = 0
+    peak: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def stream(
+        self, question: str, history: Sequence[Answer] | None = None, docs: Sequence[str] | None = None
+    ) -> Iterator[str | Answer]:
+        with self.lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        try:
+            time.sleep(self.delay)
+            yield from super().stream(question, history, docs)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+
+def scripted_answer(question: str, text: str, lang: Lang, citations: Sequence[Citation] = (), *, refused: bool = False,
+                    standalone: str = "", total: float = 0.5) -> Answer:
+    """An Answer as the assistant returns one, with fixed timings."""
+    return Answer(question=question, text=text, language=lang, refused=refused, citations=tuple(citations),
+                  standalone=standalone or question, timings=Timings(retrieval=0.1, first_token=0.2, total=total))
+
+
+class ScriptedAssistant(AnswerBackend):
+    """eval's AnswerBackend: answers "Réponse à : <question>", rewrites a follow-up as the previous standalone
+    question plus it, raises KeyboardInterrupt on `interrupt_on` and RuntimeError on `fail_on`. Records
+    (question, history length) per call."""
+
+    def __init__(self, *, interrupt_on: str | None = None, fail_on: str | None = None) -> None:
+        self.calls: list[tuple[str, int]] = []
+        self.interrupt_on = interrupt_on
+        self.fail_on = fail_on
+
+    def ask(self, question: str, history: list[Answer] | None = None) -> Answer:
+        self.calls.append((question, len(history or [])))
+        if question == self.interrupt_on:
+            raise KeyboardInterrupt
+        if question == self.fail_on:
+            raise RuntimeError("model crashed")
+        standalone = f"{history[-1].standalone} {question}" if history else question
+        return scripted_answer(question, f"Réponse à : {question}", "fr", standalone=standalone)
+
+
+class RecordingAssistant:
+    """What `resolution-qa ask` builds (the Assistant), scripted: answers "<question> #<turn>" citing par. 27,
+    refuses questions about a capital, crashes on "boom"; records the settings, the turns and the filters.
+
+    Not a subclass: the CLI has no protocol for its assistant (it uses the concrete Assistant); its `ask`
+    has the same signature as Assistant.ask (tests/test_fakes.py checks it)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.calls: list[tuple[str, int]] = []
+        self.filters: list[list[str] | None] = []
+
+    def ask(
+        self, question: str, history: Sequence[Turn | Answer] | None = None, docs: Sequence[str] | None = None
+    ) -> Answer:
+        if not question.strip():
+            raise EmptyQuestionError("the question is empty; type a question about the resolution")
+        history = list(history or [])
+        self.calls.append((question, len(history)))
+        self.filters.append(list(docs) if docs is not None else None)
+        if "boom" in question:
+            raise RuntimeError("model crashed")
+        refused = "capital" in question
+        citations = () if refused else (Citation(id="OP27", doc="A/RES/75/158", label="par. 27", text="Engage…"),)
+        return Answer(question=question, text=f"{question} #{len(history) + 1}", language="fr", refused=refused,
+                      citations=citations, timings=Timings(retrieval=0.1, first_token=0.2, total=0.3),
+                      backend=self.settings.backend)
+
+
+# --- eval: retrieval systems and the runner's components -------------------------------------------------------
+
+
+class ScriptedSystem(RetrievalSystem):
+    """A retrieval system that returns a fixed ranking per query and records its queries."""
+
+    def __init__(self, name: str, rankings: dict[str, list[list[str]]], best_dense: float | None = 0.5) -> None:
+        self.name = name
+        self.rankings = rankings
+        self.best_dense = best_dense
+        self.queries: list[str] = []
+
+    def search(self, query: str, k: int) -> SystemHits:
+        self.queries.append(query)
+        return SystemHits(ranking=self.rankings.get(query, [])[:k], best_dense=self.best_dense)
+
+
+class FakeComponents(Components):
+    """The runner's Components: scripted systems and assistants, handed out on demand (and recorded)."""
+
+    def __init__(self, systems: dict[str, ScriptedSystem], assistants: dict[str, ScriptedAssistant]) -> None:
+        self.systems = systems
+        self.assistants = assistants
+        self.built: list[str] = []
+
+    def retrieval_system(self, name: str) -> RetrievalSystem:
+        self.built.append(name)
+        return self.systems[name]
+
+    def assistant(self, backend: str) -> AnswerBackend:
+        self.built.append(backend)
+        return self.assistants[backend]
+
+
+# --- fake servers on 127.0.0.1 ---------------------------------------------------------------------------------
+
+
+class _Server:
+    """A threading HTTP server on a free loopback port; `stop()` shuts it down."""
+
+    def _serve(self, handler: type[http.server.BaseHTTPRequestHandler] | Any) -> None:
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self.port = self._httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self):  # noqa: ANN204
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@dataclass
+class FakeLLMServer(_Server):
+    """An OpenAI-compatible (/v1/chat/completions, SSE or JSON) and Ollama-compatible (/api/chat, NDJSON) server.
+
+    `mode`: ok (the reply, word by word), sleep (wait `sleep` s, then answer), trickle (wait `sleep` s before each
+    word), status (answer `status` with an error body whose message is `error_message`; so does any `status`
+    other than 200), invalid_json, empty (no content). An unknown OpenAI path gets 404. Records each request body with its path (`requests`: {"path": ..., **body}) and its headers.
+    Start it with `start()`, or use it as a context manager.
+    """
+
+    mode: str = "ok"
+    reply: str = "Victims must not be punished for acts they were forced to commit [S1]."
+    status: int = 200
+    sleep: float = 0.0
+    error_message: str = "server exploded"
+    requests: list[dict] = field(default_factory=list)
+    headers: list[dict] = field(default_factory=list)
+    port: int = 0
+    url: str = ""
+
+    def start(self) -> FakeLLMServer:
+        self._serve(_llm_handler(self))
+        return self
+
+    @property
+    def authorizations(self) -> list[str]:
+        """The Authorization header of each request ("" when absent)."""
+        return [next((v for k, v in h.items() if k.lower() == "authorization"), "") for h in self.headers]
+
+
+def _llm_handler(state: FakeLLMServer) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def log_message(self, *args: object) -> None:  # keep pytest output clean
+            pass
+
+        def do_GET(self) -> None:  # ollama clients may probe /api/version or /api/tags
+            self._json(200, {"version": "0.0.0", "models": []})
+
+        def _json(self, status: int, payload: object) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            state.requests.append({"path": self.path, **body})
+            state.headers.append(dict(self.headers))
+            ollama = self.path.startswith("/api/")
+            if state.mode == "sleep":
+                time.sleep(state.sleep)
+            if state.mode == "status" or state.status != 200 or (not ollama and self.path != "/v1/chat/completions"):
+                status = state.status if state.status != 200 else 404
+                self._json(status, {"error": {"message": state.error_message, "type": "server_error"}})
+                return
+            model = body.get("model", "")
+            if not ollama and not body.get("stream"):
+                if state.mode == "invalid_json":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(b"{not json at all")
+                    return
+                content = "" if state.mode == "empty" else state.reply
+                self._json(200, {"id": "chatcmpl-1", "object": "chat.completion", "created": int(time.time()),
+                                 "model": model, "choices": [{"index": 0, "finish_reason": "stop",
+                                                              "message": {"role": "assistant", "content": content}}],
+                                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ndjson" if ollama else "text/event-stream")
+            self.end_headers()
+            if state.mode == "invalid_json":
+                self.wfile.write(b"{not json at all\n" if ollama else b"data: {not json at all\n\n")
+                return
+            words = [] if state.mode == "empty" else [w + " " for w in state.reply.split(" ")]
+            base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
+            try:
+                for word in words:
+                    if state.mode == "trickle":
+                        time.sleep(state.sleep)
+                    if ollama:
+                        line = {"model": model, "created_at": "2026-01-01T00:00:00Z",
+                                "message": {"role": "assistant", "content": word}, "done": False}
+                        self.wfile.write((json.dumps(line) + "\n").encode())
+                    else:
+                        chunk = {**base, "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]}
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                if ollama:
+                    end = {"model": model, "created_at": "2026-01-01T00:00:00Z",
+                           "message": {"role": "assistant", "content": ""}, "done": True, "done_reason": "stop"}
+                    self.wfile.write((json.dumps(end) + "\n").encode())
+                else:
+                    end = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                    self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a timeout): that is the point of those tests
+
+    return Handler
+
+
+@dataclass
+class FakePackageIndex(_Server):
+    """A PEP 503 'simple' package index: serves the files under `root` and records every path requested."""
+
+    root: Path
+    requests: list[str] = field(default_factory=list)
+    port: int = 0
+    url: str = ""
+
+    def start(self) -> FakePackageIndex:
+        requests = self.requests
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                requests.append(self.path)
+
+        self._serve(functools.partial(Handler, directory=str(self.root)))
+        self.url += "/"
+        return self
+

@@ -8,16 +8,19 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from resolution_qa.core.errors import IndexCorruptedError, IndexUnavailableError
-from resolution_qa.core.settings import Settings
+from resolution_qa.core.refs import Reference, find_references
+from resolution_qa.core.settings import Settings, StoreSettings
 from resolution_qa.ingest import BUNDLED_PATH, Document, expand_sources, parse_file
 
 from .client import make_client, move_aside
 from .embeddings import load_embeddings
 from .following import FollowingRetriever
-from .index import IndexInfo, Progress, SyncReport, UnitIndex
-from .references import find_references, resolve
+from .index import UnitIndex
+from .records import IndexInfo
+from .references import resolve
 from .retriever import UnitRetriever
-from .types import Hit, Reference, RetrievalResult
+from .sync import Progress, SyncReport
+from .types import Hit, RetrievalResult
 
 __all__ = [
     "BUNDLED_SOURCE",
@@ -65,28 +68,29 @@ def ingest(
     `documents` are already parsed; otherwise `paths` (or settings.documents) are parsed first, all of them,
     so a bad file leaves the index untouched.
     """
+    store, embedding = settings.store, settings.embedding
     if documents is not None:
         sources: list[str] | None = None
         docs = list(documents)
     else:
-        sources = _source_names(list(paths or settings.documents)) or [BUNDLED_SOURCE]
+        sources = _source_names(list(paths or store.documents)) or [BUNDLED_SOURCE]
         docs = parse_sources(sources)
-    embeddings = embeddings if embeddings is not None else load_embeddings(settings)
+    embeddings = embeddings if embeddings is not None else load_embeddings(embedding)
     try:
-        return UnitIndex(settings, embeddings).sync(docs, sources=sources, rebuild=rebuild, progress=progress)
+        return UnitIndex(store, embedding, embeddings).sync(docs, sources=sources, rebuild=rebuild, progress=progress)
     except IndexCorruptedError:
-        if not rebuild or settings.chroma_url:
+        if not rebuild or store.chroma_url:
             raise
     # --rebuild on an embedded store that cannot be read: keep it aside (nothing is deleted), start afresh.
-    moved = move_aside(settings)
-    report = UnitIndex(settings, embeddings).sync(docs, sources=sources, rebuild=True, progress=progress)
+    moved = move_aside(store)
+    report = UnitIndex(store, embedding, embeddings).sync(docs, sources=sources, rebuild=True, progress=progress)
     return report.model_copy(update={"reason": f"the index could not be read; the damaged folder was moved to {moved}"})
 
 
-def _default_sources(settings: Settings, index: UnitIndex) -> list[str]:
-    """settings.documents; else what the last `resolution-qa ingest PATHS` indexed; else the bundled text."""
-    if settings.documents:
-        return _source_names(settings.documents)
+def _default_sources(store: StoreSettings, index: UnitIndex) -> list[str]:
+    """store.documents; else what the last `resolution-qa ingest PATHS` indexed; else the bundled text."""
+    if store.documents:
+        return _source_names(store.documents)
     info = index.info()
     if info is not None and info.sources:
         missing = [s for s in info.sources if s != BUNDLED_SOURCE and not Path(s).is_file()]
@@ -111,12 +115,13 @@ def open_retriever(
     Documents: the given ones; else settings.documents; else those of the last `resolution-qa ingest PATHS`;
     else the bundled A/RES/75/158.
     """
-    embeddings = embeddings if embeddings is not None else load_embeddings(settings)
-    index = UnitIndex(settings, embeddings)
+    store, embedding, retrieval = settings.store, settings.embedding, settings.retrieval
+    embeddings = embeddings if embeddings is not None else load_embeddings(embedding)
+    index = UnitIndex(store, embedding, embeddings)
     if documents is not None:
         docs, sources = list(documents), None
     else:
-        sources = _default_sources(settings, index)
+        sources = _default_sources(store, index)
         docs = parse_sources(sources)
     index.sync(docs, sources=sources, progress=progress)
     # The chat app keeps this for hours while other processes may ingest: it follows each new generation whole.
@@ -124,6 +129,7 @@ def open_retriever(
         index=index,
         embeddings=embeddings,
         documents=docs,
-        k=settings.k,
-        lexical_weight=settings.lexical_weight,
+        k=retrieval.k,
+        lexical_weight=retrieval.lexical_weight,
+        dense_candidates=retrieval.dense_candidates,
     )

@@ -7,10 +7,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from resolution_qa.core.errors import IndexCorruptedError, IndexUnavailableError, ResolutionQAError
-from resolution_qa.core.settings import Settings
+from resolution_qa.core.settings import StoreSettings
+
+if TYPE_CHECKING:
+    import chromadb.config
+    from chromadb.api import ClientAPI
 
 #: Attempts to reach a Chroma server, and the pauses between them: about 2 s in all when nobody listens.
 CONNECT_TRIES = 3
@@ -21,25 +26,25 @@ HEARTBEAT_TIMEOUT_S = 2.0
 REQUEST_TIMEOUT_S = 60.0
 
 
-def make_client(settings: Settings):  # -> chromadb.ClientAPI (chromadb is imported lazily: it is slow to import)
-    """The Chroma client: a server when settings.chroma_url is set, else the embedded store in index_dir.
+def make_client(store: StoreSettings) -> ClientAPI:  # chromadb is imported lazily: it is slow to import
+    """The Chroma client: a server when store.chroma_url is set, else the embedded store in index_dir.
 
     Raises IndexUnavailableError (server unreachable after CONNECT_TRIES, bad URL, unusable folder) or
     IndexCorruptedError (the embedded store exists but cannot be read).
     """
-    if settings.chroma_url:
-        return _server_client(settings)
-    return _embedded_client(settings)
+    if store.chroma_url:
+        return _server_client(store)
+    return _embedded_client(store)
 
 
-def _telemetry_off():
+def _telemetry_off() -> chromadb.config.Settings:
     import chromadb
 
     # A fresh object each time: HttpClient writes its host and port into the one it is given.
     return chromadb.config.Settings(anonymized_telemetry=False)
 
 
-def _server_address(settings: Settings) -> tuple[str, str, int, bool]:
+def _server_address(settings: StoreSettings) -> tuple[str, str, int, bool]:
     """(base URL, host, port, ssl) of settings.chroma_url."""
     url = urlparse(settings.chroma_url or "")
     if url.scheme not in ("http", "https") or not url.hostname:
@@ -55,7 +60,7 @@ def _server_address(settings: Settings) -> tuple[str, str, int, bool]:
     return f"{url.scheme}://{url.hostname}:{port}", url.hostname, port, url.scheme == "https"
 
 
-def _server_client(settings: Settings):
+def _server_client(settings: StoreSettings) -> ClientAPI:
     import chromadb
     import httpx
 
@@ -82,7 +87,7 @@ def _server_client(settings: Settings):
     )
 
 
-def _embedded_client(settings: Settings):
+def _embedded_client(settings: StoreSettings) -> ClientAPI:
     import chromadb
 
     path = settings.index_dir
@@ -127,7 +132,7 @@ def forget(path: Path) -> None:
         pass
 
 
-def move_aside(settings: Settings) -> Path:
+def move_aside(settings: StoreSettings) -> Path:
     """Rename the embedded index folder to `<index_dir>.broken-<timestamp>` (nothing is deleted); its new path."""
     path = settings.index_dir
     forget(path)
@@ -156,7 +161,7 @@ def _from_store(exc: Exception) -> bool:
 
 
 @contextmanager
-def store_errors(settings: Settings, doing: str) -> Iterator[None]:
+def store_errors(settings: StoreSettings, doing: str) -> Iterator[None]:
     """Turn what Chroma raises while `doing` something into one clear IndexUnavailableError."""
     try:
         yield

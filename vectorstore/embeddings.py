@@ -8,7 +8,7 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from resolution_qa.core.model_files import embedding_model_path
-from resolution_qa.core.settings import Settings
+from resolution_qa.core.settings import EmbeddingSettings
 
 #: Characters per passage when the embedder does not say how many tokens it reads (fakes, API embedders).
 FALLBACK_WINDOW_CHARS = 2000
@@ -18,7 +18,7 @@ _PROMPT_TOKENS = 16
 BATCHES_PER_CALL = 8
 
 
-def load_embeddings(settings: Settings, *, show_progress: bool = False) -> Embeddings:
+def load_embeddings(settings: EmbeddingSettings, *, show_progress: bool = False) -> Embeddings:
     """Load the configured sentence-transformers model on CPU, from local files only.
 
     Its query/document prompts are used when the model defines them (EmbeddingGemma does; others may not).

@@ -9,7 +9,7 @@ from pydantic import PrivateAttr
 
 from resolution_qa.core.errors import IndexUnavailableError
 
-from .index import GenerationGoneError
+from .generations import GenerationGoneError
 from .retriever import UnitRetriever
 from .types import RetrievalResult
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -12,16 +13,35 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from resolution_qa.core.errors import EmptyQuestionError, ReferenceOutOfRangeError, UnknownDocumentError
+from resolution_qa.core.refs import Reference, find_references, named_resolutions, resolution_symbol
+from resolution_qa.core.strings import words
 from resolution_qa.ingest.units import Document, Unit
 
 from .index import UnitIndex
 from .lexical import LexicalIndex
 from .links import related
-from .references import _NOUNS, find_references, has_topic, named_resolutions, resolution_symbol, resolve
-from .types import Hit, Reference, RetrievalResult
+from .references import has_topic, resolve
+from .types import Hit, RetrievalResult, Via
 
 #: Most documents an out-of-range message names one by one.
 _LISTED = 5
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """A question's dense similarity, and its fused score (dense + weighted BM25), per unit ("doc#id")."""
+
+    dense: dict[str, float]
+    fused: dict[str, float]
+
+    def hit(self, unit: Unit, via: Via, score: float | None = None) -> Hit:
+        """The unit as a hit found `via`, scored `score` (default: its fused score)."""
+        return Hit(
+            unit=unit,
+            score=self.fused.get(unit.key, 0.0) if score is None else score,
+            via=via,
+            dense=self.dense.get(unit.key),
+        )
 
 
 class UnitRetriever(BaseRetriever):
@@ -39,6 +59,7 @@ class UnitRetriever(BaseRetriever):
     documents: list[Document]
     k: int = Field(default=5, ge=1)
     lexical_weight: float = Field(default=0.0, ge=0.0, le=1.0)
+    dense_candidates: int = Field(default=200, ge=1)  # passages the index returns per question, before fusion
     include_expansions: bool = False
 
     _lexical: LexicalIndex | None = PrivateAttr(default=None)
@@ -144,7 +165,7 @@ class UnitRetriever(BaseRetriever):
         if found:
             return found
         first = errors[0]
-        plural, singular = _NOUNS.get(reference.kind, ("units", "unit"))
+        plural, singular = words("en").kinds[reference.kind]
         shown = "the last one" if reference.last else f"{singular} {reference.number}"
         if len(targets) <= _LISTED:
             which, counts = ", ".join(d.symbol for d in targets), ", ".join(str(e.maximum) for e in errors)
@@ -172,57 +193,57 @@ class UnitRetriever(BaseRetriever):
         question = (query or "").strip()
         if not question:
             raise EmptyQuestionError("the question is empty; type a question about the resolution")
-        k = k or self.k
         chosen = self._scope(question, self.selected(docs))
-        symbols = {d.symbol for d in chosen}
         references = find_references(question)
         if len(chosen) == 1:  # the usual case: resolve before embedding, so a bad reference costs nothing
             referenced = self._referenced(references, chosen)
+        scores = self._scores(question, chosen)
+        if len(chosen) > 1:
+            referenced = self._referenced(references, self._bare_targets(question, references, chosen, scores.fused))
+        ranked = self._ranked(referenced, scores, {d.symbol for d in chosen}, k or self.k)
+        return RetrievalResult(
+            query=question,
+            hits=tuple(ranked + self._expansions(ranked, scores)),
+            references=tuple(references),
+            best_dense=max(scores.dense.values(), default=None),
+        )
 
+    def _scores(self, question: str, chosen: list[Document]) -> _Scores:
+        """Dense similarity of the best units of the chosen documents, and their fusion with BM25."""
         only = [d.symbol for d in chosen] if len(chosen) < len(self.documents) else None
-        dense = self.index.dense(self.embeddings.embed_query(question), docs=only)
+        dense = self.index.dense(self.embeddings.embed_query(question), limit=self.dense_candidates, docs=only)
         lexical = self._lexical.scores(question, keys=dense) if self._lexical is not None else {}
         fused = {key: sim + self.lexical_weight * lexical.get(key, 0.0) for key, sim in dense.items()}
-        if len(chosen) > 1:
-            referenced = self._referenced(references, self._bare_targets(question, references, chosen, fused))
-        units = self._units
+        return _Scores(dense=dense, fused=fused)
 
-        def hit(unit: Unit, via: str, score: float | None = None) -> Hit:
-            return Hit(
-                unit=unit,
-                score=fused.get(unit.key, 0.0) if score is None else score,
-                via=via,  # type: ignore[arg-type]
-                dense=dense.get(unit.key),
-            )
-
-        hits: list[Hit] = [hit(u, "reference", 1.0) for u in referenced]
+    def _ranked(self, referenced: list[Unit], scores: _Scores, symbols: set[str], k: int) -> list[Hit]:
+        """The k best hits: the referenced units, then what they link to, then the best units of `symbols`."""
+        fused, units = scores.fused, self._units
+        hits: list[Hit] = [scores.hit(u, "reference", 1.0) for u in referenced]
         seen = {u.key for u in referenced}
         # What a named unit links to (its footnotes, the paragraph citing it) answers questions about it
         # ("which report does paragraph 1 take note of?"): rank those next, best first.
         linked = [u for r in referenced for u in self._linked(r) if u.key not in seen]
         for unit in sorted(dict.fromkeys(linked), key=lambda u: -fused.get(u.key, -1.0)):
-            hits.append(hit(unit, "ranked"))
+            hits.append(scores.hit(unit, "ranked"))
             seen.add(unit.key)
         for key in sorted(fused, key=lambda key: -fused[key]):
             if key not in seen and key in units and units[key].doc in symbols:
-                hits.append(hit(units[key], "ranked"))
+                hits.append(scores.hit(units[key], "ranked"))
                 seen.add(key)
-        ranked = hits[:k]
+        return hits[:k]
 
+    def _expansions(self, ranked: list[Hit], scores: _Scores) -> list[Hit]:
+        """The footnotes of ranked paragraphs and the paragraphs citing ranked footnotes, when not ranked."""
         expansions: list[Hit] = []
         seen = {h.unit.key for h in ranked}
         for h in ranked:
             for unit in self._linked(h.unit):
                 if unit.key not in seen:
-                    via = "referrer" if h.unit.kind == "footnote" and unit.kind != "footnote" else "footnote"
-                    expansions.append(hit(unit, via))
+                    via: Via = "referrer" if h.unit.kind == "footnote" and unit.kind != "footnote" else "footnote"
+                    expansions.append(scores.hit(unit, via))
                     seen.add(unit.key)
-        return RetrievalResult(
-            query=question,
-            hits=tuple(ranked + expansions),
-            references=tuple(references),
-            best_dense=max(dense.values(), default=None),
-        )
+        return expansions
 
     # --- LangChain -------------------------------------------------------------------------------------------
     def _get_relevant_documents(

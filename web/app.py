@@ -13,6 +13,7 @@ from resolution_qa.assistant.assistant import MAX_QUESTION_CHARS
 from resolution_qa.assistant.types import Answer
 from resolution_qa.core.errors import ResolutionQAError
 from resolution_qa.core.settings import Settings
+from resolution_qa.core.strings import both, words
 from resolution_qa.ingest import Document, parse_file
 
 from .render import (
@@ -25,7 +26,7 @@ from .render import (
     search_summary,
 )
 from .security import BodySizeLimit, SessionRateLimiter, login_of, quiet_client_loggers
-from .service import ChatService, EngineFactory, Failure, Piece, Restart
+from .service import ChatService, EngineFactory, Failure, Piece
 
 # Gradio reads this when it is imported: no usage statistics, no version check against its servers.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -93,10 +94,10 @@ class Handlers:
         self.service = service
         self.documents = list(documents)
         self.settings = settings
-        self.limiter = SessionRateLimiter(settings.rate_limit_per_minute)
+        self.limiter = SessionRateLimiter(settings.web.rate_limit_per_minute)
 
     def _history(self, conversation: Conversation) -> list[Answer]:
-        keep = self.settings.history_turns
+        keep = self.settings.answer.history_turns
         return conversation.answers[-keep:] if keep else []
 
     def filter_of(self, docs: str | Sequence[str] | None) -> list[str] | None:
@@ -141,7 +142,7 @@ class Handlers:
         if refused is not None:  # the question stays in its box, to shorten it or send it again later
             messages.append(gr.ChatMessage(role="assistant", content=render_failure(refused)))
             conversation = Conversation(messages=messages, answers=list(conversation.answers))
-            yield gr.skip(), messages, gr.skip(), gr.skip(), conversation.bounded(self.settings.history_turns)
+            yield gr.skip(), messages, gr.skip(), gr.skip(), conversation.bounded(self.settings.answer.history_turns)
             return
         bubble = gr.ChatMessage(role="assistant", content=render_streaming(""))
         text = ""
@@ -151,21 +152,17 @@ class Handlers:
                 text += event.text
                 bubble = gr.ChatMessage(role="assistant", content=render_streaming(text))
                 yield gr.skip(), [*messages, bubble], gr.skip(), gr.skip(), conversation
-            elif isinstance(event, Restart):
-                text = ""
-                bubble = gr.ChatMessage(role="assistant", content=render_streaming(""))
-                yield gr.skip(), [*messages, bubble], gr.skip(), gr.skip(), conversation
             elif isinstance(event, Failure):
                 messages.append(gr.ChatMessage(role="assistant", content=render_failure(event.message)))
                 conversation = Conversation(messages=messages, answers=list(conversation.answers))
-                conversation = conversation.bounded(self.settings.history_turns)
+                conversation = conversation.bounded(self.settings.answer.history_turns)
                 yield gr.skip(), conversation.messages, gr.skip(), render_status(self.service.status(), last), \
                     conversation
                 return
             else:
                 messages.append(gr.ChatMessage(role="assistant", content=render_answer(event)))
                 conversation = Conversation(messages=messages, answers=[*conversation.answers, event])
-                conversation = conversation.bounded(self.settings.history_turns)
+                conversation = conversation.bounded(self.settings.answer.history_turns)
                 yield (
                     gr.skip(),
                     conversation.messages,
@@ -213,10 +210,7 @@ class Handlers:
                 answer = event
         if answer is None:
             raise gr.Error("no answer was produced; see the server log", print_exception=False)
-        data = answer.model_dump(mode="json")
-        for cited, citation in zip(data["citations"], answer.citations, strict=True):
-            cited["formal"] = citation.formal  # what a user pastes: "A/RES/75/158, par. 27"
-        return data
+        return answer.record()
 
     def status_html(self) -> str:
         return render_status(self.service.status())
@@ -263,7 +257,7 @@ class _ResolutionTab:
 def _document_filter(documents: Sequence[Document]) -> gr.Dropdown | None:
     if len(documents) < 2:
         return None
-    choices = [("Toutes les résolutions · All resolutions", ALL_DOCUMENTS)]
+    choices = [(both("all_resolutions"), ALL_DOCUMENTS)]
     choices += [(f"{d.symbol} — {d.title}" if d.title else d.symbol, d.symbol) for d in documents]
     return gr.Dropdown(
         choices=choices, value=ALL_DOCUMENTS, label="Résolution · Resolution", elem_id="scope", interactive=True
@@ -293,10 +287,10 @@ def _chat_tab(documents: Sequence[Document]) -> _ChatTab:
                 placeholder="Votre question · Your question (Entrée · Enter)",
                 lines=1,
                 max_lines=5,
-                submit_btn="Envoyer",
+                submit_btn=words("fr").send,
                 autofocus=True,
             )
-            clear = gr.Button("Nouvelle conversation · New conversation", elem_id="clear", size="sm")
+            clear = gr.Button(both("new_conversation"), elem_id="clear", size="sm")
         with gr.Column(scale=2, min_width=300):
             sources = gr.HTML(render_sources(None, documents), elem_id="sources")
     return _ChatTab(chatbot, question, clear, sources, scope)
@@ -322,7 +316,7 @@ def build_app(service: ChatService, documents: Sequence[Document], settings: Set
     with gr.Blocks(title=f"{TITLE} · {symbols}", analytics_enabled=False) as demo:
         # Kept server-side per session; dropped an hour (session_ttl_s) after its last change, and when
         # the browser tab closes.
-        conversation = gr.State(Conversation(), time_to_live=settings.session_ttl_s)
+        conversation = gr.State(Conversation(), time_to_live=settings.web.session_ttl_s)
         gr.HTML(
             f"<h1>{escape(symbols)} — {escape(titles)}</h1>"
             "<p>Questions en français ou en anglais, réponses citées · Ask in French or English, get cited answers</p>",
@@ -340,7 +334,7 @@ def build_app(service: ChatService, documents: Sequence[Document], settings: Set
         # Every event that answers shares one pool of `answer_concurrency` slots: retrieval runs in parallel
         # on the one shared embedding model, while the assistant's lock lets one LLM generation run at a time.
         answering = {
-            "concurrency_id": "answer", "concurrency_limit": settings.answer_concurrency, "show_progress": "hidden"
+            "concurrency_id": "answer", "concurrency_limit": settings.web.answer_concurrency, "show_progress": "hidden"
         }
         chat.question.submit(
             handlers.respond, inputs=chat_inputs, outputs=chat_outputs, api_name="chat", **answering
@@ -363,7 +357,7 @@ def build_app(service: ChatService, documents: Sequence[Document], settings: Set
             trigger_mode="always_last",
             show_progress="hidden",
         )
-        gr.api(handlers.ask, api_name="ask", concurrency_id="answer", concurrency_limit=settings.answer_concurrency)
+        gr.api(handlers.ask, api_name="ask", concurrency_id="answer", concurrency_limit=settings.web.answer_concurrency)
     return demo
 
 
@@ -395,19 +389,19 @@ class AppLaunchError(ResolutionQAError):
 
 
 def launch(demo: gr.Blocks, settings: Settings, *, share: bool = False, block: bool = True, quiet: bool = False) -> None:
-    """Serve on settings.host:settings.port (loopback by default); a share link only when asked.
+    """Serve on settings.web.host:settings.web.port (loopback by default); a share link only when asked.
 
     Returns once the server listens when `block` is False; otherwise serves until interrupted.
     Raises AppConfigError for a half-set login, or a public host or share link without one.
     """
-    login = login_of(settings, share=share)
+    login = login_of(settings.web, share=share)
     quiet_client_loggers()
     # Past queue_max_size waiting questions a user is told the queue is full (HTTP 503) instead of waiting.
-    demo.queue(default_concurrency_limit=settings.answer_concurrency, max_size=settings.queue_max_size)
+    demo.queue(default_concurrency_limit=settings.web.answer_concurrency, max_size=settings.web.queue_max_size)
     try:
         demo.launch(
-            server_name=settings.host,
-            server_port=settings.port,
+            server_name=settings.web.host,
+            server_port=settings.web.port,
             share=share,
             prevent_thread_lock=True,
             show_error=False,
@@ -426,12 +420,12 @@ def launch(demo: gr.Blocks, settings: Settings, *, share: bool = False, block: b
             # even if a later change allows a parent folder.
             allowed_paths=[],
             blocked_paths=private_paths(settings),
-            max_file_size=settings.max_request_bytes,  # the app takes no uploads; this bounds the upload route
-            app_kwargs={"middleware": [Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)]},
+            max_file_size=settings.web.max_request_bytes,  # the app takes no uploads; this bounds the upload route
+            app_kwargs={"middleware": [Middleware(BodySizeLimit, max_bytes=settings.web.max_request_bytes)]},
         )
     except OSError as exc:
         raise AppLaunchError(
-            f"cannot listen on {settings.host}:{settings.port} (in use, or not an address of this machine); "
+            f"cannot listen on {settings.web.host}:{settings.web.port} (in use, or not an address of this machine); "
             "pick another port with --port or RESOLUTION_QA_PORT"
         ) from exc
     if not quiet:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from html import escape
 
 from resolution_qa.assistant.types import Answer, Citation
+from resolution_qa.core.strings import Strings, words
 from resolution_qa.ingest import Document, Lang, Unit
 from resolution_qa.ingest.parser import clean
 
@@ -21,55 +21,6 @@ _MARKER = re.compile(rf"(?<=\S)([{_SUPERSCRIPT}]{{1,2}})")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _CARET_SUP = re.compile(r"\^\{([^}]*)\}|\^([A-Za-zÀ-ÿ]+)\^?")
 _ITALIC = re.compile(r"\*([^*]+)\*")
-
-
-@dataclass(frozen=True)
-class UiText:
-    """Words of the app's chrome in one language (the answer's, for what belongs to an answer)."""
-
-    sources: str
-    no_sources: str
-    footnotes: str
-    copy: str
-    copied: str
-    show: str
-    refused: str
-    closest: str
-    error: str
-    cited_in: str
-
-
-UI_TEXT: dict[Lang, UiText] = {
-    "fr": UiText(
-        sources="Sources",
-        no_sources="Les passages cités par la réponse s'afficheront ici.",
-        footnotes="Notes",
-        copy="Copier la citation",
-        copied="Copié",
-        show="Voir dans la résolution",
-        refused="Hors du texte de la résolution",
-        closest="Passages les plus proches",
-        error="Erreur",
-        cited_in="Citée dans",
-    ),
-    "en": UiText(
-        sources="Sources",
-        no_sources="The passages an answer cites will show here.",
-        footnotes="Footnotes",
-        copy="Copy citation",
-        copied="Copied",
-        show="Show in the resolution",
-        refused="Not in the resolution",
-        closest="Closest passages",
-        error="Error",
-        cited_in="Cited in",
-    ),
-}
-
-_SECTION_TITLES: dict[Lang, tuple[str, str, str]] = {
-    "fr": ("Préambule", "Dispositif", "Notes"),
-    "en": ("Preamble", "Operative part", "Footnotes"),
-}
 
 
 def anchor(doc: str, unit_id: str) -> str:
@@ -119,7 +70,7 @@ def _chips(citations: Sequence[Citation]) -> str:
 
 def _colon(label: str, lang: Lang) -> str:
     # French typography puts a space before the colon.
-    return escape(label) + (" :" if lang == "fr" else ":")
+    return escape(label) + words(lang).colon
 
 
 def _blocks_html(html: str) -> str:
@@ -143,7 +94,7 @@ def _blocks_html(html: str) -> str:
 
 def render_answer(answer: Answer) -> str:
     """The final answer bubble: text with linked citations; refusals and notices styled apart."""
-    ui = UI_TEXT[answer.language]
+    ui = words(answer.language)
     text = answer.text
     if answer.notice:
         # The assistant may also write its notice as a line of the text: show it once, styled as a notice.
@@ -156,7 +107,7 @@ def render_answer(answer: Answer) -> str:
         parts.append(f'<div class="refusal"><div class="refusal-title">{escape(ui.refused)}</div>')
         parts.append(_blocks_html(body))
         if unlinked_suggested:
-            parts.append(f'<p class="closest">{_colon(ui.closest, answer.language)} {_chips(unlinked_suggested)}</p>')
+            parts.append(f'<p class="closest">{_colon(ui.closest_title, answer.language)} {_chips(unlinked_suggested)}</p>')
         parts.append("</div>")
     else:
         parts.append(f'<div class="answer">{_blocks_html(body)}')
@@ -179,7 +130,7 @@ def render_streaming(text: str) -> str:
 def render_failure(message: str, lang: Lang = "en") -> str:
     """A bubble for an error: what went wrong and what to do, never a traceback."""
     return (
-        f'<div class="failure"><div class="failure-title">{escape(UI_TEXT[lang].error)}</div>'
+        f'<div class="failure"><div class="failure-title">{escape(words(lang).error)}</div>'
         f"<p>{escape(message)}</p></div>"
     )
 
@@ -205,7 +156,7 @@ def _footnotes_of(cit: Citation, answer: Answer, doc: Document | None) -> list[C
     return notes
 
 
-def _copy_button(formal: str, ui: UiText) -> str:
+def _copy_button(formal: str, ui: Strings) -> str:
     return (
         f'<button type="button" class="copy-cite" data-copy="{escape(formal)}" '
         f'data-done="{escape(ui.copied)}" title="{escape(ui.copy)}">{escape(ui.copy)}</button>'
@@ -218,7 +169,7 @@ def render_sources(answer: Answer | None, documents: Sequence[Document]) -> str:
     A refusal cites nothing; its suggested closest units are shown instead.
     """
     lang: Lang = answer.language if answer is not None else "fr"
-    ui = UI_TEXT[lang]
+    ui = words(lang)
     title = f'<div class="sources-title">{escape(ui.sources)}</div>'
     citations = [] if answer is None else list(answer.citations) or (list(answer.suggestions) if answer.refused else [])
     if not citations:
@@ -357,7 +308,7 @@ def render_document(document: Document, query: str = "") -> str:
     """The whole resolution, structured and anchored; units not matching `query` are hidden."""
     terms = query_terms(query)
     lang = document.lang
-    preamble_t, operative_t, notes_t = _SECTION_TITLES[lang]
+    preamble_t, operative_t, notes_t = words(lang).sections
     header = document.get("header")
     parts = [f'<article class="resolution" data-doc="{escape(document.symbol)}">']
     parts.append(f'<h2 class="doc-title"><span class="symbol">{escape(document.symbol)}</span> '

@@ -14,7 +14,7 @@ from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resolution_qa.core.errors import ResolutionQAError
-from resolution_qa.core.settings import Settings
+from resolution_qa.core.settings import WebSettings
 
 #: Hosts that only this machine can reach.
 LOOPBACK: frozenset[str] = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -28,20 +28,20 @@ class AppConfigError(ResolutionQAError):
     """The chat app's settings are unsafe or incomplete (half-set login, public host without login)."""
 
 
-def login_of(settings: Settings, *, share: bool = False) -> tuple[str, str] | None:
+def login_of(web: WebSettings, *, share: bool = False) -> tuple[str, str] | None:
     """The (user, password) Gradio asks for, or None when no login is configured.
 
     Raises AppConfigError when only one of the two is set, and when the app would be reachable from
     other machines (a non-loopback host, or a public share link) without a login, unless
     allow_public_without_auth says so.
     """
-    user = (settings.auth_user or "").strip()
-    password = settings.auth_password.get_secret_value() if settings.auth_password is not None else ""
+    user = (web.auth_user or "").strip()
+    password = web.auth_password.get_secret_value() if web.auth_password is not None else ""
     if bool(user) != bool(password):
         missing = "RESOLUTION_QA_AUTH_PASSWORD" if user else "RESOLUTION_QA_AUTH_USER"
         raise AppConfigError(f"a login needs both a user and a password; set {missing} too (or unset both)")
-    exposed = "a public share link" if share else (settings.host if settings.host not in LOOPBACK else None)
-    if not user and exposed and not settings.allow_public_without_auth:
+    exposed = "a public share link" if share else (web.host if web.host not in LOOPBACK else None)
+    if not user and exposed and not web.allow_public_without_auth:
         raise AppConfigError(
             f"refusing to serve on {exposed} without a login: set RESOLUTION_QA_AUTH_USER and "
             "RESOLUTION_QA_AUTH_PASSWORD, or RESOLUTION_QA_ALLOW_PUBLIC_WITHOUT_AUTH=true"

@@ -1,4 +1,4 @@
-"""The chat app's engine room: one shared answering engine, the extractive fallback, errors as messages."""
+"""The chat app's engine room: one shared answering engine (extractive when the LLM cannot start), errors as messages."""
 
 from __future__ import annotations
 
@@ -6,16 +6,17 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from resolution_qa.assistant.types import Answer
-from resolution_qa.core.errors import BackendError, ResolutionQAError
-from resolution_qa.core.settings import DEFAULT_GGUF_NAME, Settings
+from resolution_qa.core.errors import ResolutionQAError, one_line
+from resolution_qa.core.settings import Settings
 from resolution_qa.ingest import Document
 
 log = logging.getLogger(__name__)
 
 
+@runtime_checkable
 class AnswerEngine(Protocol):
     """What the app needs of an assistant: text pieces as they come, then the final Answer."""
 
@@ -35,20 +36,13 @@ class Piece:
 
 
 @dataclass(frozen=True)
-class Restart:
-    """The LLM failed mid-answer: drop what was streamed; an extractive answer follows."""
-
-    notice: str
-
-
-@dataclass(frozen=True)
 class Failure:
     """No answer could be made; `message` says what went wrong and what to do."""
 
     message: str
 
 
-ChatEvent = Piece | Restart | Failure | Answer
+ChatEvent = Piece | Failure | Answer
 
 
 @dataclass(frozen=True)
@@ -63,29 +57,16 @@ class EngineStatus:
 
 
 def model_name(settings: Settings) -> str:
-    """The generator a backend uses, as a person would name it."""
-    if settings.backend == "llamacpp":
-        return settings.gguf_path.name if settings.gguf_path is not None else DEFAULT_GGUF_NAME
-    if settings.backend == "ollama":
-        return f"{settings.ollama_model} ({settings.ollama_url})"
-    if settings.backend == "openai":
-        return f"{settings.openai_model} ({settings.openai_base_url})"
-    return "no LLM: quotes the retrieved paragraphs"
+    """The generator a backend uses, as a person would name it (the backend's registration says)."""
+    from resolution_qa.assistant.backends import get_backend
+
+    return get_backend(settings.backend).describe(settings.llm)
 
 
 def _default_factory(settings: Settings) -> AnswerEngine:
     from resolution_qa.assistant import Assistant  # heavy (models, index): imported only when the app starts
 
     return Assistant.from_settings(settings)
-
-
-def _one_line(exc: BaseException) -> str:
-    first = (str(exc).strip().splitlines() or [""])[0][:200]
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-
-
-def _extractive(settings: Settings) -> Settings:
-    return settings.model_copy(update={"backend": "extractive"})
 
 
 class ChatService:
@@ -126,12 +107,12 @@ class ChatService:
                         self._problem = str(inner)
             except Exception as exc:  # a bug or a broken install: keep the app up, show one line, log the rest
                 log.exception("the assistant could not start")
-                self._problem = f"the assistant could not start ({_one_line(exc)}); see the server log"
+                self._problem = f"the assistant could not start ({one_line(exc, kind=True)}); see the server log"
             return self.status()
 
     def _fallback_engine(self) -> AnswerEngine:
         if self._fallback is None:
-            self._fallback = self._factory(_extractive(self._settings))
+            self._fallback = self._factory(self._settings.with_backend("extractive"))
         return self._fallback
 
     def documents(self) -> list[Document] | None:
@@ -143,7 +124,7 @@ class ChatService:
     def status(self) -> EngineStatus:
         with self._lock:
             backend = self._engine_backend
-            model = model_name(self._settings if backend == self._settings.backend else _extractive(self._settings))
+            model = model_name(self._settings.with_backend(backend))
             return EngineStatus(
                 backend=backend,
                 model=model,
@@ -165,29 +146,18 @@ class ChatService:
                 return
         engine = self._engine
         assert engine is not None
-        streamed = False
         try:
             for item in engine.stream(question, list(history), docs):
                 if isinstance(item, Answer):
                     yield self._degraded_notice(item)
                     return
-                streamed = True
                 yield Piece(item)
             yield Failure("the assistant stopped without an answer; see the server log")
-        except BackendError as exc:
-            if self._engine_backend == "extractive":
-                yield Failure(str(exc))
-                return
-            log.warning("LLM backend failed, answering extractively: %s", exc)
-            notice = f"The LLM backend failed ({exc}); this is an extractive answer."
-            if streamed:
-                yield Restart(notice)
-            yield from self._answer_extractively(question, history, notice, docs)
         except ResolutionQAError as exc:
             yield Failure(str(exc))
         except Exception as exc:  # the UI edge: log the traceback, show one line
             log.exception("unexpected error while answering a question of %d characters", len(question))
-            yield Failure(f"unexpected error ({_one_line(exc)}); see the server log")
+            yield Failure(f"unexpected error ({one_line(exc, kind=True)}); see the server log")
 
     def _degraded_notice(self, answer: Answer) -> Answer:
         # Started in extractive mode because the configured LLM was unavailable: every answer says so.
@@ -196,21 +166,3 @@ class ChatService:
         return answer.model_copy(
             update={"notice": f"The {self._settings.backend} backend is unavailable; this is an extractive answer."}
         )
-
-    def _answer_extractively(
-        self, question: str, history: Sequence[Answer], notice: str, docs: Sequence[str] | None
-    ) -> Iterator[ChatEvent]:
-        try:
-            with self._lock:
-                engine = self._fallback_engine()
-            for item in engine.stream(question, list(history), docs):
-                if isinstance(item, Answer):
-                    yield item.model_copy(update={"notice": notice})
-                    return
-                yield Piece(item)
-            yield Failure("the extractive fallback stopped without an answer; see the server log")
-        except ResolutionQAError as exc:
-            yield Failure(f"{notice} The fallback failed too: {exc}")
-        except Exception as exc:
-            log.exception("extractive fallback failed for a question of %d characters", len(question))
-            yield Failure(f"unexpected error ({_one_line(exc)}); see the server log")

@@ -9,17 +9,15 @@ note saying so; a mixed French/English question is answered in the language that
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from resolution_qa.assistant import Assistant, QuestionTooLongError
 from resolution_qa.assistant.assistant import MAX_QUESTION_CHARS
-from resolution_qa.assistant.prompts import OTHER_LANGUAGE
 from resolution_qa.core.errors import EmptyQuestionError, ResolutionQAError
 from resolution_qa.core.settings import Settings
+from resolution_qa.core.strings import OTHER_LANGUAGE
+from tests.support import run_cli
 
 REFUSED = [
     ("", EmptyQuestionError, "the question is empty"),
@@ -128,18 +126,13 @@ def test_bad_questions_leave_the_real_index_unchanged(settings: Settings, chroma
 
 
 @pytest.mark.slow
-def test_cli_keeps_earlier_answers_and_stops_on_a_bad_question_with_one_line(real_settings: Settings,
-                                                                             real_retriever) -> None:
+@pytest.mark.server
+def test_cli_keeps_earlier_answers_and_stops_on_a_bad_question_with_one_line(real_index_env: dict[str, str]) -> None:
     """The real `resolution-qa ask` (real embedder, the session's real index): earlier turns are printed."""
-    env = {**os.environ, "RESOLUTION_QA_INDEX_DIR": str(real_settings.index_dir),
-           "RESOLUTION_QA_MODELS_DIR": str(real_settings.models_dir)}
-    result = subprocess.run(
-        [sys.executable, "-m", "resolution_qa", "ask", "Que dit le paragraphe 27 ?",
-         "¿Qué dice la resolución sobre la protección de las víctimas de la trata?", "x" * (MAX_QUESTION_CHARS + 1),
-         "--backend", "extractive",
-         "--format", "json"],
-        capture_output=True, text=True, timeout=600, env=env,
-    )
+    result = run_cli("ask", "Que dit le paragraphe 27 ?",
+                     "¿Qué dice la resolución sobre la protección de las víctimas de la trata?",
+                     "x" * (MAX_QUESTION_CHARS + 1), "--backend", "extractive", "--format", "json",
+                     timeout=600, env=real_index_env)
     assert result.returncode == 2, result.stderr
     first, second = (json.loads(line) for line in result.stdout.splitlines())
     assert [c["id"] for c in first["citations"]] == ["OP27"]

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from resolution_qa.assistant.citations import LabelStream, find_mentions, split_sentences, tag_numbers, validate
+from resolution_qa.assistant.citations import Dropped, LabelStream, split_sentences, tag_numbers, validate
 from resolution_qa.assistant.prompts import NOT_IN_SOURCES, SYSTEM_RULES
+from resolution_qa.core.refs import find_mentions
 from resolution_qa.ingest import Document, Unit
 
 
@@ -18,6 +19,10 @@ def sources(document: Document) -> list[Unit]:
 
 def last_source(sentence: str, units: Sequence[Unit]) -> Unit:
     return units[-1]
+
+
+def never_attributed(sentence: str, units: Sequence[Unit]) -> Unit:
+    raise AssertionError(f"no sentence should need attribution by similarity: {sentence!r}")
 
 
 def test_tags_in_the_forms_small_models_write() -> None:
@@ -37,16 +42,15 @@ def test_sentences_are_not_cut_after_paragraph_labels() -> None:
 
 def test_valid_tags_become_labels_in_the_answer_language(sources: list[Unit]) -> None:
     checked = validate("Victims must not be prosecuted [S1]. States must criminalize trafficking [S2].",
-                       sources, "en", last_source)
+                       sources, "en", never_attributed)
     assert checked.text == ("Victims must not be prosecuted (para. 27). "
                             "States must criminalize trafficking (para. 26).")
     assert [u.id for u in checked.units] == ["OP27", "OP26"]
-    assert checked.attributed == 0
 
 
 def test_a_tag_not_given_to_the_model_is_dropped(sources: list[Unit]) -> None:
     checked = validate("Les victimes ne doivent pas être poursuivies [S1][S7].", sources, "fr", last_source)
-    assert checked.dropped_tags == [7]
+    assert checked.dropped == [Dropped("tag", "S7")]
     assert [u.id for u in checked.units] == ["OP27"]
     assert "(par. 27)" in checked.text
 
@@ -72,16 +76,14 @@ def test_every_non_empty_answer_cites_something(sources: list[Unit]) -> None:
 
 def test_a_paragraph_number_the_model_invents_is_replaced_by_the_cited_label(sources: list[Unit]) -> None:
     checked = validate("Paragraph 12 says victims must not be prosecuted [S1].", sources, "en", last_source)
-    assert checked.rewritten == 1
     assert checked.text.startswith("Para. 27 says")
     assert "12" not in checked.text
 
 
 def test_a_paragraph_number_of_a_given_unit_is_kept_and_cited(sources: list[Unit]) -> None:
-    checked = validate("Le paragraphe 26 demande de criminaliser la traite.", sources, "fr", last_source)
+    checked = validate("Le paragraphe 26 demande de criminaliser la traite.", sources, "fr", never_attributed)
     assert checked.text == "Le par. 26 demande de criminaliser la traite."
     assert [u.id for u in checked.units] == ["OP26"]
-    assert checked.rewritten == 0 and checked.attributed == 0
 
 
 def test_paragraphs_of_other_documents_are_left_alone() -> None:
@@ -93,7 +95,7 @@ def test_paragraphs_of_other_documents_are_left_alone() -> None:
 def test_sentences_repeating_the_system_prompt_are_removed(sources: list[Unit]) -> None:
     leaked = SYSTEM_RULES.splitlines()[0]
     checked = validate(f"Here are my rules: {leaked} Victims are protected [S1].", sources, "en", last_source)
-    assert checked.leaked >= 1
+    assert {d.reason for d in checked.dropped} == {"leak"}
     assert checked.text == "Victims are protected (para. 27)."
 
 
@@ -114,7 +116,7 @@ def test_a_sentence_with_an_invented_number_is_dropped(document: Document) -> No
     checked = validate("According to the resolution, 1.2 million victims were identified in 2020 [S1]. "
                        "It asks for a report at the seventy-seventh session, the 77th [S1].",
                        sources, "en", last_source, question="How many victims were identified in 2020?")
-    assert checked.ungrounded == 1
+    assert [d.reason for d in checked.dropped] == ["ungrounded"]
     # 77 is written "soixante-dix-septième" in the source; 2020 comes from the question.
     assert checked.text == "It asks for a report at the seventy-seventh session, the 77th (para. 52)."
 
@@ -122,7 +124,7 @@ def test_a_sentence_with_an_invented_number_is_dropped(document: Document) -> No
 def test_an_echoed_question_is_dropped(sources: list[Unit]) -> None:
     checked = validate("La résolution parle-t-elle de l'OIT [S1] ? Elle protège les victimes [S1].", sources, "fr",
                        last_source)
-    assert checked.questions == 1
+    assert checked.dropped == [Dropped("question", "La résolution parle-t-elle de l'OIT?")]
     assert checked.text == "Elle protège les victimes (par. 27)."
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from resolution_qa.assistant import Assistant
@@ -12,8 +10,7 @@ from resolution_qa.core.errors import UnknownDocumentError
 from resolution_qa.ingest import BUNDLED_PATH, parse_file
 from resolution_qa.vectorstore import open_retriever
 from tests.fakes import BagOfWordsEmbeddings
-
-CORPUS = Path(__file__).parent.parent / "fixtures" / "corpus"
+from tests.support import CORPUS
 
 
 @pytest.fixture(scope="module")

@@ -6,111 +6,25 @@ retriever is the fake one over the bundled resolution, so only the backend fault
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from resolution_qa.assistant import Answer, Assistant
 from resolution_qa.core.settings import Settings
+from tests.fakes import FakeLLMServer
+from tests.support import free_port, run_cli
 
 QUESTION = "Que dit le paragraphe 27 ?"
 GOOD = "Le texte demande de ne pas sanctionner les victimes [S1]."
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Fault:
-    """What the fake server does: `mode` is ok, sleep, trickle, status, invalid_json, empty or reply."""
-
-    mode: str = "ok"
-    reply: str = GOOD
-    status: int = 200
-    sleep: float = 0.0
-    requests: list[str] = field(default_factory=list)
-    port: int = 0
-
-
-def _handler(fault: Fault) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:  # ollama clients may probe /api/version or /api/tags
-            self._json(200, {"version": "0.0.0", "models": []})
-
-        def _json(self, status: int, payload: object) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            fault.requests.append(self.path)
-            ollama = self.path.startswith("/api/")
-            if fault.mode == "sleep":
-                time.sleep(fault.sleep)
-            if fault.mode == "status":
-                self._json(fault.status, {"error": {"message": "server exploded", "type": "server_error"}})
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/x-ndjson" if ollama else "text/event-stream")
-            self.end_headers()
-            if fault.mode == "invalid_json":
-                self.wfile.write(b"{not json at all\n" if ollama else b"data: {not json at all\n\n")
-                return
-            words = [] if fault.mode == "empty" else [w + " " for w in fault.reply.split(" ")]
-            try:
-                for word in words:
-                    if fault.mode == "trickle":
-                        time.sleep(fault.sleep)
-                    if ollama:
-                        line = {"model": body["model"], "created_at": "2026-01-01T00:00:00Z",
-                                "message": {"role": "assistant", "content": word}, "done": False}
-                        self.wfile.write((json.dumps(line) + "\n").encode())
-                    else:
-                        chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
-                                 "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]}
-                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                    self.wfile.flush()
-                if ollama:
-                    end = {"model": body["model"], "created_at": "2026-01-01T00:00:00Z",
-                           "message": {"role": "assistant", "content": ""}, "done": True, "done_reason": "stop"}
-                    self.wfile.write((json.dumps(end) + "\n").encode())
-                else:
-                    self.wfile.write(b"data: [DONE]\n\n")
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (timeout): that is the point of the test
-
-    return Handler
-
-
 @pytest.fixture
-def fault() -> Iterator[Fault]:
-    state = Fault()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    httpd.daemon_threads = True
-    state.port = httpd.server_address[1]
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+def fault(llm_server: FakeLLMServer) -> FakeLLMServer:
+    """The fake LLM server (tests/fakes.py): set its `mode` (ok, sleep, trickle, status, invalid_json, empty) and
+    `reply`, `status`, `sleep`."""
+    llm_server.reply = GOOD
+    return llm_server
 
 
 def backend_settings(settings: Settings, backend: str, port: int, timeout: float = 5.0) -> Settings:
@@ -136,6 +50,7 @@ def assert_extractive_fallback(answer: Answer, *reason: str) -> None:
 BACKENDS = ["openai", "ollama"]
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_backend_down(backend: str, settings: Settings, retriever) -> None:
     s = backend_settings(settings, backend, free_port())
@@ -146,8 +61,9 @@ def test_backend_down(backend: str, settings: Settings, retriever) -> None:
     assert time.perf_counter() - started < 10
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_backend_that_never_answers_times_out(backend: str, settings: Settings, retriever, fault: Fault) -> None:
+def test_backend_that_never_answers_times_out(backend: str, settings: Settings, retriever, fault: FakeLLMServer) -> None:
     fault.mode, fault.sleep = "sleep", 6.0
     s = backend_settings(settings, backend, fault.port, timeout=0.5)
     started = time.perf_counter()
@@ -158,8 +74,9 @@ def test_backend_that_never_answers_times_out(backend: str, settings: Settings, 
     assert elapsed < 4.0  # bounded by the timeout (openai retries once), not by the server's 6 s
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_backend_that_trickles_past_the_deadline(backend: str, settings: Settings, retriever, fault: Fault) -> None:
+def test_backend_that_trickles_past_the_deadline(backend: str, settings: Settings, retriever, fault: FakeLLMServer) -> None:
     fault.mode, fault.sleep, fault.reply = "trickle", 0.15, "mot " * 40 + "[S1]."
     s = backend_settings(settings, backend, fault.port, timeout=1.0)
     started = time.perf_counter()
@@ -168,31 +85,35 @@ def test_backend_that_trickles_past_the_deadline(backend: str, settings: Setting
     assert time.perf_counter() - started < 5.0
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("status", [500, 503, 404])
-def test_backend_http_errors(backend: str, status: int, settings: Settings, retriever, fault: Fault) -> None:
+def test_backend_http_errors(backend: str, status: int, settings: Settings, retriever, fault: FakeLLMServer) -> None:
     fault.mode, fault.status = "status", status
     answer = Assistant(backend_settings(settings, backend, fault.port), retriever=retriever).ask(QUESTION)
     assert_extractive_fallback(answer)
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_backend_invalid_json(backend: str, settings: Settings, retriever, fault: Fault) -> None:
+def test_backend_invalid_json(backend: str, settings: Settings, retriever, fault: FakeLLMServer) -> None:
     fault.mode = "invalid_json"
     answer = Assistant(backend_settings(settings, backend, fault.port), retriever=retriever).ask(QUESTION)
     assert_extractive_fallback(answer)
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_backend_empty_content(backend: str, settings: Settings, retriever, fault: Fault) -> None:
+def test_backend_empty_content(backend: str, settings: Settings, retriever, fault: FakeLLMServer) -> None:
     fault.mode = "empty"
     answer = Assistant(backend_settings(settings, backend, fault.port), retriever=retriever).ask(QUESTION)
     assert_extractive_fallback(answer)
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_gibberish_and_invented_tags_keep_only_valid_citations(backend: str, settings: Settings, retriever,
-                                                                fault: Fault) -> None:
+                                                                fault: FakeLLMServer) -> None:
     fault.reply = "Zorglub flimflam wibble quux [S99]. Blorp snark frobnicate grault [S7][S42]. " + GOOD
     answer = Assistant(backend_settings(settings, backend, fault.port), retriever=retriever).ask(QUESTION)
     assert answer.backend == backend and not answer.refused
@@ -201,8 +122,9 @@ def test_gibberish_and_invented_tags_keep_only_valid_citations(backend: str, set
     assert set(c.id for c in answer.citations) <= set(answer.retrieved)
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_huge_answer_is_bounded(backend: str, settings: Settings, retriever, fault: Fault) -> None:
+def test_a_huge_answer_is_bounded(backend: str, settings: Settings, retriever, fault: FakeLLMServer) -> None:
     fault.reply = ("Le texte demande de protéger les victimes de la traite [S1]. " * 4000).strip()  # ~250 kB
     started = time.perf_counter()
     answer = Assistant(backend_settings(settings, backend, fault.port, timeout=20.0), retriever=retriever).ask(QUESTION)
@@ -264,18 +186,15 @@ def test_chat_app_reports_a_wrong_hash_in_its_status(settings: Settings, tmp_pat
     assert not status.ready and status.problem and "resolution-qa models fetch" in status.problem
 
 
+@pytest.mark.server
 def test_cli_with_a_wrong_hash_says_to_fetch_in_one_line(tmp_path) -> None:
     import os
-    import subprocess
-    import sys
 
     env = {**os.environ, "RESOLUTION_QA_MODELS_DIR": str(tampered_models(tmp_path)),
            "RESOLUTION_QA_INDEX_DIR": str(tmp_path / "index")}
-    ask = subprocess.run([sys.executable, "-m", "resolution_qa", "ask", "Que dit le paragraphe 27 ?"],
-                         capture_output=True, text=True, timeout=120, env=env)
+    ask = run_cli("ask", "Que dit le paragraphe 27 ?", timeout=120, env=env)
     assert ask.returncode == 2 and ask.stdout == ""
     lines = ask.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "resolution-qa models fetch" in lines[0], ask.stderr
-    status = subprocess.run([sys.executable, "-m", "resolution_qa", "models", "status"],
-                            capture_output=True, text=True, timeout=120, env=env)
+    status = run_cli("models", "status", timeout=120, env=env)
     assert status.stdout.count("missing (run `resolution-qa models fetch`)") == 2, status.stdout

@@ -2,46 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from resolution_qa.assistant import Assistant
 from resolution_qa.core.settings import Settings
+from tests.fakes import FakeLLMServer
+
+pytestmark = pytest.mark.server
 
 REPLY = "Le texte demande de protéger les victimes [S1]."
 
 
 @pytest.fixture
-def ollama() -> Iterator[tuple[str, list[dict]]]:
-    requests: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            requests.append({"path": self.path, **body})
-            self.send_response(200)
-            self.send_header("Content-Type", "application/x-ndjson")
-            self.end_headers()
-            for word in REPLY.split(" "):
-                line = {"model": body["model"], "created_at": "2026-01-01T00:00:00Z",
-                        "message": {"role": "assistant", "content": word + " "}, "done": False}
-                self.wfile.write((json.dumps(line) + "\n").encode())
-            end = {"model": body["model"], "created_at": "2026-01-01T00:00:00Z",
-                   "message": {"role": "assistant", "content": ""}, "done": True, "done_reason": "stop"}
-            self.wfile.write((json.dumps(end) + "\n").encode())
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", requests
-    httpd.shutdown()
-    httpd.server_close()
+def ollama(llm_server: FakeLLMServer) -> tuple[str, list[dict]]:
+    """The fake LLM server answering REPLY: its URL, and the requests it got ({"path": ..., **body})."""
+    llm_server.reply = REPLY
+    return llm_server.url, llm_server.requests
 
 
 def test_answer_through_an_ollama_server(settings: Settings, ollama: tuple[str, list[dict]], retriever) -> None:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from resolution_qa.vectorstore.passages import Window, passages
+from tests.fakes import BagOfWordsEmbeddings
 
 _PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "scale_data.py"
 _spec = importlib.util.spec_from_file_location("scale_data", _PATH)
@@ -75,16 +76,13 @@ def test_perturb_gives_unit_vectors_at_the_asked_cosine() -> None:
         scale_data.perturb(base, 3, cosine=0.0)
 
 
-class _Queries:
-    def embed_query(self, text: str) -> list[float]:
-        return [float(len(text)), 0.0]
-
-
 def test_lookup_embeddings_return_the_table_rows_and_delegate_queries() -> None:
     vectors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
-    lookup = scale_data.LookupEmbeddings({"a": 1, "b": 0}, vectors, _Queries(), model="m")
+    queries = BagOfWordsEmbeddings(size=2)
+    lookup = scale_data.LookupEmbeddings({"a": 1, "b": 0}, vectors, queries, model="m")
     assert lookup.embed_documents(["a", "b", "a"]) == [[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]
     assert lookup.documents_embedded == 3
-    assert lookup.embed_query("abc") == [3.0, 0.0]
+    assert lookup.embed_query("abc") == BagOfWordsEmbeddings(size=2).embed_query("abc")
+    assert queries.query_calls == ["abc"] and queries.document_calls == []  # delegated, and only queries
     with pytest.raises(KeyError, match="no precomputed vector"):
         lookup.embed_documents(["zzz"])

@@ -4,40 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from resolution_qa.assistant.types import Answer, Citation, Timings
 from resolution_qa.cli import ask_cmd
-from resolution_qa.cli.app import _register, app
-from resolution_qa.core.errors import EmptyQuestionError
 from resolution_qa.core.settings import Settings
-
-_register()
-
-
-class RecordingAssistant:
-    """Answers "<question> #<turn>" citing par. 27, and records the settings and history it got."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.calls: list[tuple[str, int]] = []
-
-    def ask(self, question: str, history: Sequence[Answer] | None = None) -> Answer:
-        if not question.strip():
-            raise EmptyQuestionError("the question is empty; type a question about the resolution")
-        history = list(history or [])
-        self.calls.append((question, len(history)))
-        if "boom" in question:
-            raise RuntimeError("model crashed")
-        refused = "capital" in question
-        citations = () if refused else (Citation(id="OP27", doc="A/RES/75/158", label="par. 27", text="Engage…"),)
-        return Answer(question=question, text=f"{question} #{len(history) + 1}", language="fr", refused=refused,
-                      citations=citations, timings=Timings(retrieval=0.1, first_token=0.2, total=0.3),
-                      backend=self.settings.backend)
+from tests.fakes import RecordingAssistant
 
 
 @pytest.fixture
@@ -52,12 +26,13 @@ def built(monkeypatch: pytest.MonkeyPatch) -> list[RecordingAssistant]:
     return made
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["ask", *args])
-    return result.exit_code, result.stdout, result.stderr
+@pytest.fixture
+def run(cli_main: Callable[..., tuple[int, str, str]]) -> Callable[..., tuple[int, str, str]]:
+    """`resolution-qa ask ARGS` in this process: (exit code, stdout, stderr)."""
+    return lambda *args: cli_main("ask", *args)
 
 
-def test_questions_are_turns_of_one_conversation(built: list[RecordingAssistant]) -> None:
+def test_questions_are_turns_of_one_conversation(run, built: list[RecordingAssistant]) -> None:
     code, out, _ = run("Que dit le paragraphe 39 ?", "Et le paragraphe suivant ?", "--format", "json")
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
@@ -70,13 +45,13 @@ def test_questions_are_turns_of_one_conversation(built: list[RecordingAssistant]
     assert first["backend"] == "llamacpp"  # the default, from settings
 
 
-def test_backend_option_overrides_settings(built: list[RecordingAssistant]) -> None:
+def test_backend_option_overrides_settings(run, built: list[RecordingAssistant]) -> None:
     code, out, _ = run("Q ?", "--backend", "extractive", "--format", "json")
     assert code == 0 and json.loads(out)["backend"] == "extractive"
     assert built[0].settings.backend == "extractive"
 
 
-def test_text_output_lists_citations_under_the_answer(built: list[RecordingAssistant]) -> None:
+def test_text_output_lists_citations_under_the_answer(run, built: list[RecordingAssistant]) -> None:
     code, out, _ = run("Que dit le paragraphe 27 ?")
     assert code == 0
     lines = out.splitlines()
@@ -86,7 +61,7 @@ def test_text_output_lists_citations_under_the_answer(built: list[RecordingAssis
     assert lines[3] == "  [A/RES/75/158, par. 27] Engage…"
 
 
-def test_batch_runs_each_line_as_its_own_conversation(built: list[RecordingAssistant], tmp_path: Path) -> None:
+def test_batch_runs_each_line_as_its_own_conversation(run, built: list[RecordingAssistant], tmp_path: Path) -> None:
     batch = tmp_path / "questions.jsonl"
     batch.write_text("\n".join([
         json.dumps({"id": "a", "turns": ["Que dit le paragraphe 39 ?", "Et le suivant ?"], "gold": ["OP40"]}),
@@ -118,24 +93,26 @@ def test_batch_runs_each_line_as_its_own_conversation(built: list[RecordingAssis
         (("Q ?", "--backend", "gpt5"), "gpt5"),
     ],
 )
-def test_bad_invocations_say_what_to_do(built: list[RecordingAssistant], args: tuple[str, ...], message: str) -> None:
+def test_bad_invocations_say_what_to_do(run, built: list[RecordingAssistant], args: tuple[str, ...], message: str) -> None:
     code, _, err = run(*args)
     assert code == 2
     assert message in err
     assert built == []
 
 
-def test_an_empty_question_is_a_one_line_error(built: list[RecordingAssistant]) -> None:
+def test_an_empty_question_is_a_one_line_error(run, built: list[RecordingAssistant]) -> None:
     code, out, err = run("   ")
     assert code == 2
     assert err.strip() == "error: the question is empty; type a question about the resolution"
 
 
 @pytest.mark.slow
-def test_real_stack_extractive_json(cli: Callable[..., subprocess.CompletedProcess[str]]) -> None:
-    """The installed command on the real embedder and index, without an LLM."""
+@pytest.mark.server
+def test_real_stack_extractive_json(cli: Callable[..., subprocess.CompletedProcess[str]],
+                                    real_index_env: dict[str, str]) -> None:
+    """The installed command on the real embedder and the session's real index, without an LLM."""
     result = cli("ask", "Que dit le paragraphe 27 ?", "And the next paragraph?", "--backend", "extractive",
-                 "--format", "json")
+                 "--format", "json", env=real_index_env)
     assert result.returncode == 0, result.stderr
     first, second = (json.loads(line) for line in result.stdout.splitlines())
     assert first["language"] == "fr" and [c["id"] for c in first["citations"]] == ["OP27"]

@@ -3,37 +3,20 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from resolution_qa import vectorstore
-from resolution_qa.cli import main
 from resolution_qa.ingest import BUNDLED_PATH
+from tests.support import CORPUS
 
-from .test_cli_index import WordHashEmbeddings
-
-CORPUS = Path(__file__).parent.parent / "fixtures" / "corpus"
 SYMBOLS = ["A/RES/75/158", "A/RES/75/901", "A/RES/75/902"]
 
 
 @pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+def run(cli_main, model_loads):
     """The CLI entry point in-process on the fake embedder: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(vectorstore, "load_embeddings", lambda settings, **_: WordHashEmbeddings())
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["resolution-qa", *args])
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return invoke
+    return cli_main
 
 
 @pytest.fixture

@@ -2,67 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import sys
 from pathlib import Path
 
 import pytest
-from langchain_core.embeddings import Embeddings
 
-from resolution_qa import vectorstore
-from resolution_qa.cli import main
 from resolution_qa.ingest import BUNDLED_PATH
 
 
-class WordHashEmbeddings(Embeddings):
-    """Deterministic stand-in for the embedding model: one bucket per word."""
-
-    model = "cli-fake"
-    size = 32
-
-    def _vector(self, text: str) -> list[float]:
-        vector = [0.0] * self.size
-        for word in text.lower().split():
-            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.size] += 1.0
-        norm = sum(x * x for x in vector) ** 0.5 or 1.0
-        return [x / norm for x in vector]
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._vector(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vector(text)
+@pytest.fixture
+def loads(model_loads: list) -> list:
+    """The embedding model replaced by the fake (tests/conftest.py); the list records each load."""
+    return model_loads
 
 
 @pytest.fixture
-def loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Replace the embedding model with the fake; the list counts how often a model was loaded."""
-    count: list[int] = []
-
-    def fake_load(settings, **_):
-        count.append(1)
-        return WordHashEmbeddings()
-
-    monkeypatch.setattr(vectorstore, "load_embeddings", fake_load)
-    return count
-
-
-@pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], loads):
+def run(cli_main, loads):
     """Run the CLI entry point in-process: (exit code, stdout, stderr)."""
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["resolution-qa", *args])
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return invoke
+    return cli_main
 
 
 def test_ingest_twice_embeds_once(run) -> None:
@@ -139,7 +96,9 @@ def test_search_needs_a_question_or_a_batch(run) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.server
 def test_real_model_ingest_then_batch_search(cli, tmp_path: Path) -> None:
+    """A fresh index of its own (RESOLUTION_QA_INDEX_DIR in tmp_path): the real model embeds every passage once."""
     first = cli("ingest", "--format", "json")
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["embedded"] == 125

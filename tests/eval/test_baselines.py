@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from resolution_qa.eval.baselines import BM25Only, DenseOnly, NaiveChunks, Ours, overlapping_units, unit_spans
 from resolution_qa.ingest import BUNDLED_PATH, Document
-from resolution_qa.vectorstore.types import Hit, RetrievalResult
+from tests.fakes import CannedRetriever
 
 
 def test_every_block_of_the_file_belongs_to_a_unit(document: Document) -> None:
@@ -51,33 +51,14 @@ def test_naive_chunks_map_to_the_units_they_overlap(document: Document, bow_embe
     assert again.search(document.get("OP10").text, 1).ranking == hits.ranking[:1]
 
 
-class _FakeRetriever:
-    def __init__(self, document: Document) -> None:
-        self.document = document
-
-    def search(self, query: str, k: int | None = None) -> RetrievalResult:
-        u = self.document.get
-        hits = [Hit(unit=u("OP27"), score=1.0, via="reference"), Hit(unit=u("OP3"), score=0.6, via="ranked", dense=0.6)]
-        if k:
-            hits += [Hit(unit=u(f"OP{n}"), score=0.5, via="ranked", dense=0.5) for n in range(40, 40 + k - 2)]
-        hits.append(Hit(unit=u("fn20"), score=0.0, via="footnote"))
-        return RetrievalResult(query=query, hits=tuple(hits), best_dense=0.6)
-
-
 def test_ours_ranks_references_and_ranked_hits_and_keeps_expansions_as_context(document: Document) -> None:
-    hits = Ours(_FakeRetriever(document)).search("par. 27", 10)
+    hits = Ours(CannedRetriever(document)).search("par. 27", 10)
     assert hits.ranking[:2] == [["OP27"], ["OP3"]] and len(hits.ranking) == 10
     assert ["fn20"] not in hits.ranking
     assert hits.context == ["OP27", "OP3", "fn20"] and hits.best_dense == 0.6
 
 
 def test_ours_without_context_searches_once(document: Document) -> None:
-    calls: list[int | None] = []
-
-    class Counting(_FakeRetriever):
-        def search(self, query: str, k: int | None = None) -> RetrievalResult:
-            calls.append(k)
-            return super().search(query, k)
-
-    hits = Ours(Counting(document), with_context=False).search("par. 27", 10)
-    assert calls == [10] and hits.context == [] and hits.ranking[0] == ["OP27"]
+    retriever = CannedRetriever(document)
+    hits = Ours(retriever, with_context=False).search("par. 27", 10)
+    assert retriever.calls == [10] and hits.context == [] and hits.ranking[0] == ["OP27"]

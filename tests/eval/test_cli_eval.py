@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.server  # the command in a subprocess
+
 
 def test_bm25_run_end_to_end_and_resume(cli, tiny_dataset: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"

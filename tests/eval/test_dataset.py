@@ -11,8 +11,7 @@ import pytest
 from resolution_qa.core.errors import DatasetError
 from resolution_qa.eval.dataset import DEV_PATH, HELDOUT_PATH, load_dataset
 from resolution_qa.ingest import Document
-
-from .conftest import TINY_ITEMS
+from tests.support import TINY_ITEMS
 
 
 def test_bundled_splits_load_and_do_not_overlap(document: Document) -> None:

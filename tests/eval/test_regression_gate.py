@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from resolution_qa.core.settings import Settings
 from resolution_qa.eval.baselines import Ours
 from resolution_qa.eval.dataset import DEV_PATH, load_dataset
 from resolution_qa.eval.runner import retrieve
 from resolution_qa.eval.scoring import build_report
 from resolution_qa.ingest import Document
-
-from .conftest import make_config
+from tests.support import make_config
 
 # Measured on 2026-11-28, dev split, 95 single-turn answerable items: recall@5 0.953 (fr 0.957, en 0.949),
 # MRR 0.930, recall@1 0.895, every paragraph_ref item at rank 1.
@@ -27,11 +25,9 @@ RECALL_AT_1 = 0.86
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1800)  # one index build + ~110 queries; minutes when the CPUs are shared
-def test_dev_retrieval_does_not_regress(settings: Settings, document: Document) -> None:
-    from resolution_qa.vectorstore import load_embeddings, open_retriever
-
-    retriever = open_retriever(settings, load_embeddings(settings), documents=[document])
+@pytest.mark.timeout(1800)  # ~110 queries (and the session's real index, if not built yet); minutes on shared CPUs
+def test_dev_retrieval_does_not_regress(real_retriever, document: Document) -> None:
+    retriever = real_retriever  # the session's real index of the bundled resolution, default retrieval settings
     items = [i for i in load_dataset(DEV_PATH, document=document).items if len(i.turns) == 1]
     ours = Ours(retriever, with_context=False)
     predictions = [retrieve(ours, item, "ours", None) for item in items]

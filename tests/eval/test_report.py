@@ -11,12 +11,7 @@ from resolution_qa.eval.dataset import EvalItem
 from resolution_qa.eval.report import write_report
 from resolution_qa.eval.scoring import Report, build_report
 from resolution_qa.ingest import Document
-
-from .conftest import make_config
-
-# Debian's Chromium (Playwright's download fails offline), with everything that phones home off.
-_CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+from tests.support import CHROMIUM, CHROMIUM_ARGS, make_config
 
 
 def test_report_files(tmp_path: Path, tiny_items: list[EvalItem], tiny_predictions: list, document: Document) -> None:
@@ -56,7 +51,7 @@ def test_report_without_backends_says_so(tmp_path: Path, tiny_items: list[EvalIt
 @pytest.mark.browser
 def test_html_report_renders_offline_in_a_browser(tmp_path: Path, tiny_items: list[EvalItem], tiny_predictions: list,
                                                   document: Document) -> None:
-    chromium = Path("/usr/bin/chromium")
+    chromium = CHROMIUM
     if not chromium.exists():
         pytest.skip("no /usr/bin/chromium; scripts/test installs it")
     from playwright.sync_api import sync_playwright
@@ -65,7 +60,7 @@ def test_html_report_renders_offline_in_a_browser(tmp_path: Path, tiny_items: li
     html = write_report(report, tmp_path)["html"]
     requested: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), args=_CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.on("request", lambda r: requested.append(r.url))

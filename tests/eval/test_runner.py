@@ -11,8 +11,8 @@ from resolution_qa.core.errors import EvalRunError
 from resolution_qa.eval.dataset import EvalItem
 from resolution_qa.eval.predictions import AnswerPrediction, RetrievalPrediction, read_predictions
 from resolution_qa.eval.runner import PREDICTIONS, execute
-
-from .conftest import FakeComponents, ScriptedAssistant, ScriptedSystem, make_config
+from tests.fakes import FakeComponents, ScriptedAssistant, ScriptedSystem
+from tests.support import make_config
 
 
 def _components(tiny_items: list[EvalItem], **assistant_options: object) -> FakeComponents:

@@ -8,8 +8,8 @@ from resolution_qa.eval.dataset import EvalItem
 from resolution_qa.eval.predictions import AnswerPrediction
 from resolution_qa.eval.scoring import build_report, detect_language, invented_references
 from resolution_qa.ingest import Document
-
-from .conftest import answer, cite, make_config
+from tests.fakes import scripted_answer as answer
+from tests.support import cite, make_config
 
 
 def test_retrieval_scores(tiny_items: list[EvalItem], tiny_predictions: list, document: Document) -> None:

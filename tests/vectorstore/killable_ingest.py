@@ -15,14 +15,14 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from conftest import CountingEmbeddings  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: `tests` is importable
 
 from resolution_qa.core.settings import Settings  # noqa: E402
 from resolution_qa.ingest import parse_file  # noqa: E402
 from resolution_qa.vectorstore import ingest  # noqa: E402
-from resolution_qa.vectorstore.index import UnitIndex  # noqa: E402
+from resolution_qa.vectorstore.generations import Generations  # noqa: E402
+from resolution_qa.vectorstore.sync import GenerationWriter  # noqa: E402
+from tests.fakes import BagOfWordsEmbeddings  # noqa: E402
 
 PAUSE_S = 600.0  # far longer than any test waits: the test kills the process first
 
@@ -35,7 +35,7 @@ def main() -> None:
         print(f"AT {point}", flush=True)
         time.sleep(PAUSE_S)
 
-    class SlowEmbeddings(CountingEmbeddings):
+    class SlowEmbeddings(BagOfWordsEmbeddings):
         def embed_documents(self, texts: list[str]) -> list[list[float]]:
             time.sleep(step)
             vectors = super().embed_documents(texts)
@@ -43,7 +43,7 @@ def main() -> None:
                 at("embedding")
             return vectors
 
-    write_batch, flip, remove_old = UnitIndex._write_batch, UnitIndex._flip, UnitIndex._remove_old
+    write_batch, flip, remove_old = GenerationWriter._write_batch, Generations.flip, Generations.remove_old
 
     def slow_write(self, collection, *args, **kwargs):
         write_batch(self, collection, *args, **kwargs)
@@ -61,10 +61,10 @@ def main() -> None:
             at("flipped")
         return remove_old(self, *args, **kwargs)
 
-    UnitIndex._write_batch, UnitIndex._flip, UnitIndex._remove_old = slow_write, paused_flip, paused_remove_old
-    UnitIndex.write_batch = int(spec.get("write_batch", UnitIndex.write_batch))
+    GenerationWriter._write_batch, Generations.flip, Generations.remove_old = slow_write, paused_flip, paused_remove_old
+    GenerationWriter.write_batch = int(spec.get("write_batch", GenerationWriter.write_batch))
     settings = Settings(_env_file=None, **spec["settings"])
-    report = ingest(settings, SlowEmbeddings(), [parse_file(Path(spec["document"]))])
+    report = ingest(settings, SlowEmbeddings.small(), [parse_file(Path(spec["document"]))])
     print(f"DONE {report.model_dump_json()}", flush=True)
 
 

@@ -12,25 +12,28 @@ from resolution_qa.ingest import BUNDLED_PATH, Document, parse_file, parse_text
 from resolution_qa.vectorstore import BUNDLED_SOURCE, UnitIndex, ingest, open_retriever
 from resolution_qa.vectorstore.lexical import LexicalIndex
 from resolution_qa.vectorstore.retriever import UnitRetriever
+from tests.fakes import BagOfWordsEmbeddings
+from tests.support import CORPUS
 
-CORPUS = Path(__file__).parent.parent / "fixtures" / "corpus"
 SYMBOLS = ["A/RES/75/158", "A/RES/75/901", "A/RES/75/902"]
 
 
-@pytest.fixture
-def corpus(index_settings, fake_embeddings) -> UnitRetriever:
-    """The bundled resolution and the two fixtures, named as settings.documents do: a file and a folder."""
-    settings = index_settings.model_copy(update={"documents": [BUNDLED_PATH, CORPUS]})
-    return open_retriever(settings, fake_embeddings)
+@pytest.fixture(scope="module")
+def corpus(module_index_settings) -> UnitRetriever:
+    """The bundled resolution and the two fixtures, named as settings.documents do: a file and a folder; one
+    index per mode for the module's read-only tests."""
+    settings = module_index_settings.model_copy(update={"documents": [BUNDLED_PATH, CORPUS]})
+    return open_retriever(settings, BagOfWordsEmbeddings.small())
 
 
 def keys(result, n: int | None = None) -> list[str]:
     return [h.unit.key for h in result.hits[:n]]
 
 
-def test_a_folder_in_the_documents_setting_is_ingested_with_its_files(corpus, index_settings, fake_embeddings) -> None:
+def test_a_folder_in_the_documents_setting_is_ingested_with_its_files(corpus, module_index_settings,
+                                                                      fake_embeddings) -> None:
     assert [d.symbol for d in corpus.documents] == SYMBOLS and corpus.symbols == SYMBOLS
-    info = UnitIndex(index_settings, fake_embeddings).info()
+    info = UnitIndex(module_index_settings.store, module_index_settings.embedding, fake_embeddings).info()
     assert info is not None
     assert info.sources == (BUNDLED_SOURCE, *(str(p.resolve()) for p in sorted(CORPUS.glob("*.txt"))))
 
@@ -44,7 +47,7 @@ def test_ingest_paths_may_be_folders_and_duplicates_are_refused(index_settings, 
     shutil.copy(CORPUS / "A_RES_75_901.en.txt", twice / "b.txt")
     with pytest.raises(InputFileError, match="same symbol"):
         ingest(index_settings, fake_embeddings, paths=[twice])
-    assert UnitIndex(index_settings, fake_embeddings).info().sources == tuple(  # the failed ingest changed nothing
+    assert UnitIndex(index_settings.store, index_settings.embedding, fake_embeddings).info().sources == tuple(  # the failed ingest changed nothing
         str(p.resolve()) for p in sorted(CORPUS.glob("*.txt"))
     )
     (tmp_path / "empty").mkdir()

@@ -12,13 +12,12 @@ from resolution_qa.ingest import BUNDLED_PATH, Document, parse_text
 from resolution_qa.vectorstore import ingest, open_retriever
 from resolution_qa.vectorstore.index import UnitIndex
 from resolution_qa.vectorstore.passages import Window, passages
-
-from .conftest import CountingEmbeddings
+from tests.fakes import BagOfWordsEmbeddings
 
 
 def snapshot(settings: Settings, embeddings) -> dict[str, tuple[str, str]]:
     """id -> (hash, stored text) of every passage in the collection."""
-    index = UnitIndex(settings, embeddings)
+    index = UnitIndex(settings.store, settings.embedding, embeddings)
     got = index.client.get_collection(index.generation, embedding_function=None).get(
         include=["metadatas", "documents"]
     )
@@ -80,20 +79,20 @@ def test_removed_units_leave_the_index(index_settings, fake_embeddings, document
 
 
 def test_another_embedding_model_triggers_a_rebuild(index_settings, document) -> None:
-    ingest(index_settings, CountingEmbeddings(model="model-a"), [document])
-    other = CountingEmbeddings(model="model-b")
+    ingest(index_settings, BagOfWordsEmbeddings.small(model="model-a"), [document])
+    other = BagOfWordsEmbeddings.small(model="model-b")
     report = ingest(index_settings, other, [document])
     assert report.rebuilt and "embedding model changed" in (report.reason or "")
     assert report.embedded == len(passages(document, Window(size=2000)))
-    assert UnitIndex(index_settings, other).info().embedding.startswith("model-b")
+    assert UnitIndex(index_settings.store, index_settings.embedding, other).info().embedding.startswith("model-b")
 
 
 def test_another_parser_version_triggers_a_rebuild(index_settings, fake_embeddings, document, monkeypatch) -> None:
     ingest(index_settings, fake_embeddings, [document])
-    monkeypatch.setattr("resolution_qa.vectorstore.index.PARSER_VERSION", "999")
+    monkeypatch.setattr("resolution_qa.vectorstore.records.PARSER_VERSION", "999")
     report = ingest(index_settings, fake_embeddings, [document])
     assert report.rebuilt and "parser version changed (1 -> 999)" in (report.reason or "")
-    assert UnitIndex(index_settings, fake_embeddings).info().parser_version == "999"
+    assert UnitIndex(index_settings.store, index_settings.embedding, fake_embeddings).info().parser_version == "999"
     assert ingest(index_settings, fake_embeddings, [document]).embedded == 0  # and then it is stable again
 
 
@@ -103,20 +102,13 @@ def test_rebuild_on_request(index_settings, fake_embeddings, document) -> None:
     assert report.rebuilt and report.reason == "requested" and report.added == len(document)
 
 
-class FailingEmbeddings(CountingEmbeddings):
-    """Fails on its second batch, after the first one succeeded."""
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        if self.document_calls:
-            raise RuntimeError("embedding crashed")
-        return super().embed_documents(texts)
-
-
 @pytest.mark.parametrize("rebuild", [False, True])
 def test_a_failed_embedding_leaves_the_index_untouched(index_settings, fake_embeddings, document, rebuild) -> None:
     ingest(index_settings, fake_embeddings, [document])
     before = snapshot(index_settings, fake_embeddings)
-    failing = FailingEmbeddings()  # same fingerprint ("fake-bow") as the embedder that built the index
+    # Fails on its second batch, after the first one succeeded; same fingerprint ("fake-bow[64]") as the
+    # embedder that built the index.
+    failing = BagOfWordsEmbeddings.small(fail_after_calls=1)
     changed = document.model_copy(
         update={"units": tuple(u.model_copy(update={"text": u.text + " (révisé)"}) for u in document.units)}
     )
@@ -147,7 +139,7 @@ def test_long_units_are_split_into_parts_that_keep_the_unit_id(index_settings, f
         parts = sorted(pid for pid in stored if pid == unit.key or pid.startswith(unit.key + "~"))
         assert len(parts) >= 2
         assert all(stored[pid][1].startswith(unit.label(unit.lang)) for pid in parts)  # each part keeps its label
-    index = UnitIndex(index_settings, fake_embeddings)
+    index = UnitIndex(index_settings.store, index_settings.embedding, fake_embeddings)
     assert index.documents()[0].units == document.units  # parts never turn into extra units
     scores = index.dense(fake_embeddings.embed_query("traite des femmes"), limit=index.count())
     assert set(scores) == {u.key for u in document.units}
@@ -155,7 +147,7 @@ def test_long_units_are_split_into_parts_that_keep_the_unit_id(index_settings, f
 
 def test_metadata_and_recorded_versions(index_settings, fake_embeddings, document) -> None:
     ingest(index_settings, fake_embeddings, [document])
-    index = UnitIndex(index_settings, fake_embeddings)
+    index = UnitIndex(index_settings.store, index_settings.embedding, fake_embeddings)
     collection = index.client.get_collection(index.generation, embedding_function=None)
     meta = collection.get(ids=["A/RES/75/158#OP5"], include=["metadatas"])["metadatas"][0]
     assert (meta["doc"], meta["unit_id"], meta["kind"], meta["number"], meta["lang"]) == (
@@ -169,7 +161,7 @@ def test_metadata_and_recorded_versions(index_settings, fake_embeddings, documen
 
 
 def test_a_foreign_collection_is_rebuilt_not_mixed(index_settings, fake_embeddings, document) -> None:
-    index = UnitIndex(index_settings, fake_embeddings)
+    index = UnitIndex(index_settings.store, index_settings.embedding, fake_embeddings)
     foreign = index.client.create_collection(index_settings.collection, embedding_function=None)
     foreign.add(ids=["x"], embeddings=[[0.0] * 64], documents=["someone else's"])
     report = ingest(index_settings, fake_embeddings, [document])
@@ -193,7 +185,7 @@ def test_settings_documents_are_indexed(index_settings, fake_embeddings, tmp_pat
     copy.write_text(bundled_text, "utf-8")
     settings = index_settings.model_copy(update={"documents": [copy]})
     retriever = open_retriever(settings, fake_embeddings)
-    assert UnitIndex(settings, fake_embeddings).info().sources == (str(copy.resolve()),)
+    assert UnitIndex(settings.store, settings.embedding, fake_embeddings).info().sources == (str(copy.resolve()),)
     assert retriever.document.symbol == "A/RES/75/158"
 
 
@@ -201,11 +193,12 @@ def test_an_unusable_index_folder_is_a_clear_error(tmp_path: Path, fake_embeddin
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     with pytest.raises(IndexUnavailableError, match="cannot open the vector index"):
-        UnitIndex(Settings(index_dir=blocker), fake_embeddings)
+        settings = Settings(index_dir=blocker)
+        UnitIndex(settings.store, settings.embedding, fake_embeddings)
 
 
 def test_an_index_in_the_older_in_place_format_is_rebuilt_once(index_settings, fake_embeddings, document) -> None:
-    index = UnitIndex(index_settings, fake_embeddings)
+    index = UnitIndex(index_settings.store, index_settings.embedding, fake_embeddings)
     legacy = index.client.create_collection(
         index_settings.collection, embedding_function=None,
         metadata={"rqa_embedding": "fake-bow[64]|-,-", "rqa_parser_version": "1", "rqa_passage_version": "1"},
@@ -214,7 +207,7 @@ def test_an_index_in_the_older_in_place_format_is_rebuilt_once(index_settings, f
     report = ingest(index_settings, fake_embeddings, [document])
     assert report.rebuilt and report.reason == "older index format (written in place)"
     pointer = index.client.get_collection(index_settings.collection, embedding_function=None)
-    assert pointer.count() == 0 and pointer.metadata["rqa_active"] == UnitIndex(index_settings, fake_embeddings).generation
+    assert pointer.count() == 0 and pointer.metadata["rqa_active"] == UnitIndex(index_settings.store, index_settings.embedding, fake_embeddings).generation
     assert snapshot(index_settings, fake_embeddings)["A/RES/75/158#OP1"][1] != "old text"
     assert ingest(index_settings, fake_embeddings, [document]).embedded == 0
 
@@ -233,7 +226,7 @@ def test_only_the_active_and_the_previous_generation_are_kept(index_settings, fa
     for n in range(4):
         changed = document.model_copy(update={"units": document.units[: len(document.units) - n]})
         ingest(index_settings, fake_embeddings, [changed])
-        names.append(UnitIndex(index_settings, fake_embeddings).generation)
-    index = UnitIndex(index_settings, fake_embeddings)
+        names.append(UnitIndex(index_settings.store, index_settings.embedding, fake_embeddings).generation)
+    index = UnitIndex(index_settings.store, index_settings.embedding, fake_embeddings)
     ours = {c.name for c in index.client.list_collections() if c.name.startswith(index_settings.collection + "__")}
     assert len(set(names)) == 4 and ours == set(names[-2:])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ from resolution_qa.core.errors import InputFileError
 from resolution_qa.core.settings import Settings
 from resolution_qa.ingest.parser import BUNDLED_PATH
 from resolution_qa.vectorstore import UnitIndex, ingest
+from tests.support import run_cli
 
 BUNDLED = BUNDLED_PATH.read_bytes()
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "A_RES_75_999.en.txt"
@@ -19,7 +18,7 @@ FIXTURE = Path(__file__).parents[1] / "fixtures" / "A_RES_75_999.en.txt"
 
 def snapshot(settings: Settings, embeddings) -> tuple:
     """Everything a reader sees: build info, passage count, and every stored unit with its text."""
-    index = UnitIndex(settings, embeddings)
+    index = UnitIndex(settings.store, settings.embedding, embeddings)
     units = sorted((d.symbol, u.id, u.text, u.source or "") for d in index.documents() for u in d.units)
     return index.info(), index.count(), units
 
@@ -75,25 +74,25 @@ def test_duplicates_and_missing_footnotes_are_indexed_whole(tmp_path: Path, inde
         ("OP1", "Décide de rester saisie ;"), ("OP1b", "Prie le Secrétaire général ;"), ("OP1c", "Invite les États ;")]
 
 
+@pytest.mark.server
 def test_cli_ingest_of_a_bad_file_is_one_line_and_loads_no_model(tmp_path: Path) -> None:
     """`resolution-qa ingest` parses every file before the embedding model loads (a real subprocess)."""
     paths = bad_files(tmp_path)
     for name in ("binary", "50mb"):
-        result = subprocess.run([sys.executable, "-m", "resolution_qa", "ingest", str(paths[name])],
-                                capture_output=True, text=True, timeout=120)
+        result = run_cli("ingest", str(paths[name]), timeout=120)
         assert result.returncode == 2, result.stderr
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and str(paths[name]) in lines[0], result.stderr
         assert "Traceback" not in result.stderr
 
 
+@pytest.mark.server
 def test_cli_ingest_warns_about_duplicates(tmp_path: Path) -> None:
     path = tmp_path / "dup.txt"
     path.write_text("75/1. Titre\n\nL'Assemblée générale,\n\nRappelant,\n\n1. *Décide* A ;\n\n1. *Prie* B ;\n",
                     encoding="utf-8")
     # An empty models folder: the warning comes out before the (missing) model is asked for.
-    result = subprocess.run([sys.executable, "-m", "resolution_qa", "ingest", str(path)], capture_output=True,
-                            text=True, timeout=120, env={**_env(tmp_path)})
+    result = run_cli("ingest", str(path), timeout=120, env={**_env(tmp_path)})
     assert f"warning: {path}: paragraph OP1 appears twice; the second one is kept as OP1b" in result.stderr
     assert result.returncode == 2 and "resolution-qa models fetch" in result.stderr.splitlines()[-1]
 

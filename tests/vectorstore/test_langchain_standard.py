@@ -12,15 +12,14 @@ from resolution_qa.core.settings import Settings
 from resolution_qa.ingest import Document
 from resolution_qa.vectorstore import open_retriever
 from resolution_qa.vectorstore.retriever import UnitRetriever
-
-from .conftest import CountingEmbeddings
+from tests.fakes import BagOfWordsEmbeddings
 
 
 class TestUnitRetrieverStandard(RetrieversIntegrationTests):
     @pytest.fixture(autouse=True)
     def _built_index(self, tmp_path: Path, document: Document) -> None:
         # The suite builds retrievers from constructor params: hand it an index built in this test's tmp folder.
-        built = open_retriever(Settings(index_dir=tmp_path / "index"), CountingEmbeddings(), documents=[document])
+        built = open_retriever(Settings(index_dir=tmp_path / "index"), BagOfWordsEmbeddings.small(), documents=[document])
         self._params = {"index": built.index, "embeddings": built.embeddings, "documents": built.documents}
 
     @property

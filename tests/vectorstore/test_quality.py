@@ -1,4 +1,4 @@
-"""Retrieval quality with the real EmbeddingGemma on the dev question set (slow: one index build, ~100 queries)."""
+"""Retrieval quality with the real EmbeddingGemma on the dev question set (slow: the session's real index, ~100 queries)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from resolution_qa.core.settings import Settings
-from resolution_qa.ingest import Document
-from resolution_qa.vectorstore import open_retriever
 from resolution_qa.vectorstore.retriever import UnitRetriever
 
 pytestmark = pytest.mark.slow
@@ -18,11 +15,10 @@ DEV = Path(__file__).resolve().parents[2] / "eval" / "data" / "dev.jsonl"
 K = 5
 
 
-@pytest.fixture(scope="module")
-def retriever(real_embeddings, tmp_path_factory, document: Document, models_dir: Path) -> UnitRetriever:
-    # Default retrieval settings (k, lexical weight) on a fresh index: what users get.
-    settings = Settings(_env_file=None, models_dir=models_dir, index_dir=tmp_path_factory.mktemp("index"))
-    return open_retriever(settings, real_embeddings, documents=[document])
+@pytest.fixture
+def retriever(real_retriever) -> UnitRetriever:
+    # The session's real index: default retrieval settings (k, lexical weight), what users get.
+    return real_retriever
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from num2words import num2words
 
 from resolution_qa.core.errors import ReferenceOutOfRangeError
+from resolution_qa.core.refs import find_references
 from resolution_qa.ingest import Document
-from resolution_qa.vectorstore.references import find_references, resolve
+from resolution_qa.vectorstore.references import resolve
 
 
 def ids(question: str) -> list[str]:

@@ -7,9 +7,10 @@ from hypothesis import strategies as st
 from num2words import num2words
 
 from resolution_qa.core.errors import ReferenceOutOfRangeError
+from resolution_qa.core.refs import find_references
 from resolution_qa.ingest import Document, parse_file
 from resolution_qa.ingest.units import Kind
-from resolution_qa.vectorstore.references import find_references, resolve
+from resolution_qa.vectorstore.references import resolve
 
 DOCUMENT: Document = parse_file()
 MAXIMUM: dict[Kind, int] = {k: max(u.number or 0 for u in DOCUMENT.of_kind(k)) for k in ("preambular", "operative", "footnote")}

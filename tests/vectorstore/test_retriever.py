@@ -9,6 +9,7 @@ from resolution_qa.ingest import Document, parse_text
 from resolution_qa.vectorstore import open_retriever
 from resolution_qa.vectorstore.lexical import LexicalIndex
 from resolution_qa.vectorstore.retriever import UnitRetriever
+from tests.fakes import BagOfWordsEmbeddings
 
 ENGLISH = """Seventy-sixth session
 Agenda item 5
@@ -32,9 +33,10 @@ Recalling its resolution 1/1¹,
 """
 
 
-@pytest.fixture
-def retriever(index_settings, fake_embeddings, document) -> UnitRetriever:
-    return open_retriever(index_settings, fake_embeddings, documents=[document])
+@pytest.fixture(scope="module")
+def retriever(module_index_settings, document) -> UnitRetriever:
+    """One index per mode for the module's read-only tests (the tests that build an index use index_settings)."""
+    return open_retriever(module_index_settings, BagOfWordsEmbeddings.small(), documents=[document])
 
 
 def ranked(result, k):
@@ -125,7 +127,7 @@ def test_references_into_other_texts_are_not_answered_as_ours(retriever) -> None
         assert all(h.via != "reference" for h in result.hits)
 
 
-def test_langchain_documents(retriever, document) -> None:
+def test_langchain_documents(retriever, document, monkeypatch) -> None:
     docs = retriever.invoke("Que dit le paragraphe 5 ?", k=2)
     assert len(docs) == 2
     first = docs[0]
@@ -134,7 +136,7 @@ def test_langchain_documents(retriever, document) -> None:
         "doc": "A/RES/75/158", "unit_id": "OP5", "kind": "operative", "number": 5,
         "footnotes": ",".join(document.get("OP5").footnotes), "lang": "fr", "score": 0, "via": "reference", "dense": 0,
     }
-    retriever.include_expansions = True
+    monkeypatch.setattr(retriever, "include_expansions", True)  # the retriever is the module's: set back after
     assert len(retriever.invoke("Que dit le paragraphe 5 ?", k=1)) == 1 + len(document.get("OP5").footnotes)
 
 

@@ -22,10 +22,12 @@ from resolution_qa.core.settings import Settings
 from resolution_qa.ingest import BUNDLED_PATH, Document, parse_file, parse_text
 from resolution_qa.vectorstore import FollowingRetriever, UnitRetriever, ingest, open_retriever
 from resolution_qa.vectorstore.client import forget
-from resolution_qa.vectorstore.index import GenerationGoneError, UnitIndex
+from resolution_qa.vectorstore.generations import GenerationGoneError
+from resolution_qa.vectorstore.index import UnitIndex
 from resolution_qa.vectorstore.passages import Window, passages
-
-from .conftest import CountingEmbeddings
+from resolution_qa.vectorstore.sync import GenerationWriter
+from tests.fakes import BagOfWordsEmbeddings
+from tests.support import run_cli
 
 HERE = Path(__file__).parent
 CHILD = HERE / "killable_ingest.py"
@@ -48,14 +50,14 @@ def changed_units(old: Path, new: Path) -> int:
 
 
 def generations(settings: Settings) -> set[str]:
-    index = UnitIndex(settings, CountingEmbeddings())
+    index = UnitIndex(settings.store, settings.embedding, BagOfWordsEmbeddings.small())
     pattern = re.compile(re.escape(settings.collection) + r"__\d{8}T\d{6}[0-9a-f]{8}")
     return {c.name for c in index.client.list_collections() if pattern.fullmatch(c.name)}
 
 
 def stored(settings: Settings) -> dict:
     """Everything readers can see: the pointer, and every record of the active generation with its vector."""
-    index = UnitIndex(settings, CountingEmbeddings())
+    index = UnitIndex(settings.store, settings.embedding, BagOfWordsEmbeddings.small())
     pointer = index.client.get_collection(settings.collection, embedding_function=None)
     got = index.client.get_collection(index.generation, embedding_function=None).get(
         include=["metadatas", "documents", "embeddings"]
@@ -104,11 +106,11 @@ def wait_for_line(child: subprocess.Popen[str], prefix: str, timeout: float = 12
     return found[0]
 
 
-@pytest.mark.slow  # subprocesses: about 5-15 s each on a loaded 2-core machine
+@pytest.mark.server  # subprocesses: about 5-15 s each on a loaded 2-core machine
 @pytest.mark.parametrize("point", ["embedding", "writing", "flip"])
 def test_a_killed_ingest_leaves_the_previous_index_as_it_was(index_settings, versions, point) -> None:
     old, new = versions
-    ingest(index_settings, CountingEmbeddings(), [parse_file(old)])
+    ingest(index_settings, BagOfWordsEmbeddings.small(), [parse_file(old)])
     before, first = stored(index_settings), generations(index_settings)
 
     child = start_child(index_settings, new, point)
@@ -119,7 +121,7 @@ def test_a_killed_ingest_leaves_the_previous_index_as_it_was(index_settings, ver
     assert stored(index_settings) == before  # ids, hashes, texts, metadata and vectors, and the pointer
     leftovers = generations(index_settings) - first
     assert len(leftovers) == (0 if point == "embedding" else 1)  # the unfinished generation, never read
-    fake = CountingEmbeddings()
+    fake = BagOfWordsEmbeddings.small()
     retriever = open_retriever(index_settings, fake, documents=[parse_file(old)])  # nothing to change
     assert fake.documents_embedded == 0
     assert retriever.search("paragraphe 27").hits[0].unit.text == parse_file(old).get("OP27").text
@@ -128,19 +130,19 @@ def test_a_killed_ingest_leaves_the_previous_index_as_it_was(index_settings, ver
     report = ingest(index_settings, fake, [parse_file(new)])
     changed = changed_units(old, new)
     assert changed > 60 and (report.updated, report.added, report.removed, report.unchanged) == (changed, 0, 0, 125 - changed)
-    assert generations(index_settings) == first | {UnitIndex(index_settings, fake).generation}  # leftover removed
+    assert generations(index_settings) == first | {UnitIndex(index_settings.store, index_settings.embedding, fake).generation}  # leftover removed
     assert "révisée" in retriever.search("paragraphe 27").hits[0].unit.text  # the reader followed
 
 
-@pytest.mark.slow  # subprocesses: about 5-15 s each on a loaded 2-core machine
+@pytest.mark.server  # subprocesses: about 5-15 s each on a loaded 2-core machine
 def test_an_ingest_killed_after_the_flip_has_published_the_new_index(index_settings, versions) -> None:
     old, new = versions
-    ingest(index_settings, CountingEmbeddings(), [parse_file(old)])
+    ingest(index_settings, BagOfWordsEmbeddings.small(), [parse_file(old)])
     child = start_child(index_settings, new, "flipped")
     wait_for_line(child, "AT flipped")
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
-    fake = CountingEmbeddings()
+    fake = BagOfWordsEmbeddings.small()
     report = ingest(index_settings, fake, [parse_file(new)])
     assert (report.embedded, report.unchanged) == (0, 125)  # the new generation was complete
     assert len(generations(index_settings)) == 2  # it and the previous one, for readers still on it
@@ -155,9 +157,9 @@ def test_a_write_failing_midway_leaves_the_index_untouched_and_no_leftover(
     index_settings, versions, monkeypatch, rebuild
 ) -> None:
     old, new = versions
-    ingest(index_settings, CountingEmbeddings(), [parse_file(old)])
+    ingest(index_settings, BagOfWordsEmbeddings.small(), [parse_file(old)])
     before, first = stored(index_settings), generations(index_settings)
-    write = UnitIndex._write_batch
+    write = GenerationWriter._write_batch
     calls: list[int] = []
 
     def failing(self, *args, **kwargs):
@@ -166,10 +168,10 @@ def test_a_write_failing_midway_leaves_the_index_untouched_and_no_leftover(
             raise WriteFails("disk full")
         return write(self, *args, **kwargs)
 
-    monkeypatch.setattr(UnitIndex, "_write_batch", failing)
-    monkeypatch.setattr(UnitIndex, "write_batch", 20)
+    monkeypatch.setattr(GenerationWriter, "_write_batch", failing)
+    monkeypatch.setattr(GenerationWriter, "write_batch", 20)
     with pytest.raises(WriteFails):
-        ingest(index_settings, CountingEmbeddings(), [parse_file(new)], rebuild=rebuild)
+        ingest(index_settings, BagOfWordsEmbeddings.small(), [parse_file(new)], rebuild=rebuild)
     assert len(calls) == 3  # two batches were written into the new generation before the failure
     assert stored(index_settings) == before
     assert generations(index_settings) == first  # the partial generation was removed at once
@@ -188,7 +190,7 @@ class Version:
     def __init__(self, document: Document) -> None:
         self.units = {u.key: u for u in document.units}
         self.passages = passages(document, Window(size=2000))
-        self.fake = CountingEmbeddings()
+        self.fake = BagOfWordsEmbeddings.small()
 
     def agrees(self, question: str, result) -> bool:
         query = self.fake.embed_query(question)
@@ -205,19 +207,19 @@ class Version:
 QUESTIONS = ["la traite des femmes et des filles", "paragraphe 27", "victimes de la traite", "note 17", "OP5"]
 
 
-@pytest.mark.slow  # subprocesses: about 5-15 s each on a loaded 2-core machine
+@pytest.mark.server  # subprocesses: about 5-15 s each on a loaded 2-core machine
 def test_readers_during_an_ingest_see_the_old_or_the_new_index_never_a_mix(index_settings, versions) -> None:
     old, new = versions
     old_doc, new_doc = parse_file(old), parse_file(new)
-    ingest(index_settings, CountingEmbeddings(), [old_doc])
+    ingest(index_settings, BagOfWordsEmbeddings.small(), [old_doc])
     old_version, new_version = Version(old_doc), Version(new_doc)
     seen: dict[str, list[str]] = {"following": [], "pinned": []}
     errors: list[BaseException] = []
     stop = threading.Event()
 
     def reader(kind: str) -> None:
-        fake = CountingEmbeddings()
-        index = UnitIndex(index_settings, fake)
+        fake = BagOfWordsEmbeddings.small()
+        index = UnitIndex(index_settings.store, index_settings.embedding, fake)
         retriever_class = FollowingRetriever if kind == "following" else UnitRetriever
         retriever = retriever_class(index=index, embeddings=fake, documents=index.documents(), k=5, lexical_weight=0.05)
         n = 0
@@ -267,7 +269,7 @@ def _truncated(folder: Path) -> None:
 @pytest.mark.parametrize("damage", [_garbage, _truncated], ids=["garbage", "truncated"])
 def test_a_damaged_store_is_a_clear_error_and_rebuild_moves_it_aside(tmp_path, document, damage) -> None:
     settings = Settings(index_dir=tmp_path / "index")
-    fake = CountingEmbeddings()
+    fake = BagOfWordsEmbeddings.small()
     ingest(settings, fake, [document])
     forget(settings.index_dir)  # as in a new process: nothing of the store is cached
     damage(settings.index_dir)
@@ -301,7 +303,7 @@ def _big_document(paragraphs: int) -> Document:
 def test_missing_vector_files_are_a_clear_error_and_rebuild_recovers(tmp_path) -> None:
     # Above 1000 records Chroma moves vectors from its log into HNSW files; losing those loses the vectors.
     settings = Settings(index_dir=tmp_path / "index", dense_candidates=50)
-    big, fake = _big_document(1100), CountingEmbeddings()
+    big, fake = _big_document(1100), BagOfWordsEmbeddings.small()
     first = ingest(settings, fake, [big])
     assert first.embedded > 1000
     forget(settings.index_dir)
@@ -310,31 +312,23 @@ def test_missing_vector_files_are_a_clear_error_and_rebuild_recovers(tmp_path) -
     for folder in segments:
         shutil.rmtree(folder)
 
-    index = UnitIndex(settings, fake)
+    index = UnitIndex(settings.store, settings.embedding, fake)
     with pytest.raises(IndexUnavailableError, match=r"damaged .*resolution-qa ingest --rebuild"):
-        index.dense(fake.embed_query("registre numéro 5"))
+        index.dense(fake.embed_query("registre numéro 5"), limit=settings.dense_candidates)
     report = ingest(settings, fake, [big], rebuild=True)
     assert report.rebuilt and report.embedded == first.embedded
-    scores = UnitIndex(settings, fake).dense(fake.embed_query("registre numéro 5"))
+    scores = UnitIndex(settings.store, settings.embedding, fake).dense(fake.embed_query("registre numéro 5"), limit=settings.dense_candidates)
     assert len(scores) == 50
 
 
 # --- the real command line ------------------------------------------------------------------------------------------
 
-_CLI = (
-    "import sys; sys.path.insert(0, {here!r}); from conftest import CountingEmbeddings; import vectorstore; "
-    "vectorstore.load_embeddings = lambda settings, **kw: CountingEmbeddings(); "
-    "from resolution_qa.cli import main; sys.argv[0] = 'resolution-qa'; main()"
-)
-
-
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     """`resolution-qa ARGS` in a subprocess, with the tests' fake embedder instead of the model."""
-    code = _CLI.format(here=str(HERE))
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300)
+    return run_cli(*args, fake_embedder=True, timeout=300)
 
 
-@pytest.mark.slow  # subprocesses: about 5-15 s each on a loaded 2-core machine
+@pytest.mark.server  # subprocesses: about 5-15 s each on a loaded 2-core machine
 def test_cli_damaged_store_then_ingest_rebuild_recovers(tmp_path) -> None:
     index_dir = tmp_path / "index"  # RESOLUTION_QA_INDEX_DIR, set for every test
     assert cli("ingest").returncode == 0
@@ -354,9 +348,9 @@ def test_cli_damaged_store_then_ingest_rebuild_recovers(tmp_path) -> None:
 
 
 def test_a_reader_left_two_ingests_behind(index_settings, document) -> None:
-    fake = CountingEmbeddings()
+    fake = BagOfWordsEmbeddings.small()
     ingest(index_settings, fake, [document])
-    index = UnitIndex(index_settings, fake)
+    index = UnitIndex(index_settings.store, index_settings.embedding, fake)
     pinned = UnitRetriever(index=index, embeddings=fake, documents=index.documents())
     following = open_retriever(index_settings, fake, documents=[document])
     for n in (1, 2):  # two ingests: the generation both readers opened is no longer kept

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-import socket
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from resolution_qa.assistant.types import Answer, Citation, Timings
+from resolution_qa.assistant.types import Answer
 from resolution_qa.core.errors import (
     BackendError,
     EmptyQuestionError,
@@ -19,53 +18,10 @@ from resolution_qa.core.errors import (
     ModelsMissingError,
 )
 from resolution_qa.core.settings import Settings
-from resolution_qa.ingest import Document, Lang
-from resolution_qa.web.app import build_app, launch
-from resolution_qa.web.service import AnswerEngine, ChatService, Failure, Piece, Restart
-
-
-def cite(document: Document, unit_id: str, lang: Lang) -> Citation:
-    unit = document.get(unit_id)
-    assert unit is not None
-    return Citation(id=unit.id, doc=unit.doc, label=unit.label(lang), text=unit.text, footnotes=unit.footnotes,
-                    source=unit.source)
-
-
-@dataclass
-class FakeEngine:
-    """Streams a scripted answer word by word; cites OP27 (and refuses questions about the weather)."""
-
-    document: Document
-    backend: str = "extractive"
-    fail_after: int | None = None  # raise BackendError after this many pieces
-    error: Exception | None = None  # raise this before any piece
-    histories: list[list[Answer]] = field(default_factory=list)
-    filters: list[list[str] | None] = field(default_factory=list)
-
-    def stream(
-        self, question: str, history: Sequence[Answer] | None = None, docs: Sequence[str] | None = None
-    ) -> Iterator[str | Answer]:
-        self.histories.append(list(history or []))
-        self.filters.append(list(docs) if docs is not None else None)
-        if not question.strip():
-            raise EmptyQuestionError("the question is empty; type a question about the resolution")
-        if self.error is not None:
-            raise self.error
-        lang: Lang = "en" if re.search(r"\b(what|which|the|does)\b", question, re.I) else "fr"
-        if "weather" in question or "météo" in question:
-            text = "The resolution does not address this." if lang == "en" else "La résolution n'en parle pas."
-            yield Answer(question=question, text=text, language=lang, refused=True, backend=self.backend,
-                         suggestions=(cite(self.document, "OP12", lang),))
-            return
-        citation = cite(self.document, "OP27", lang)
-        text = f"Under {citation.label}, victims must not be prosecuted." if lang == "en" else \
-            f"Selon le {citation.label}, les victimes ne doivent pas être poursuivies."
-        for n, word in enumerate(text.split(" ")):
-            if self.fail_after is not None and n == self.fail_after:
-                raise BackendError("llama.cpp crashed")
-            yield word + " "
-        yield Answer(question=question, text=text, language=lang, citations=(citation,), backend=self.backend,
-                     timings=Timings(retrieval=0.01, first_token=0.02, total=0.05))
+from resolution_qa.ingest import Document
+from resolution_qa.web.service import AnswerEngine, ChatService, Failure, Piece
+from tests.fakes import ScriptedEngine as FakeEngine
+from tests.support import ENGLISH_FIXTURE, free_port, launch_app
 
 
 def factory_of(engines: dict[str, AnswerEngine | Exception]) -> Callable[[Settings], AnswerEngine]:
@@ -103,20 +59,14 @@ def test_unavailable_llm_at_start_means_extractive_answers_that_say_so(settings:
     assert isinstance(answer, Answer) and answer.notice and "extractive" in answer.notice
 
 
-def test_llm_failing_mid_answer_restarts_with_an_extractive_answer(settings: Settings, document: Document) -> None:
-    llm = settings.model_copy(update={"backend": "llamacpp"})
-    service = ChatService(llm, factory_of({
-        "llamacpp": FakeEngine(document, backend="llamacpp", fail_after=3),
-        "extractive": FakeEngine(document),
-    }))
+def test_llm_failing_mid_answer_gives_an_extractive_answer(settings: Settings, make_assistant) -> None:
+    assistant = make_assistant(BackendError("llama.cpp crashed"), fail_after=3)
+    service = ChatService(settings.with_backend("llamacpp"), lambda _: assistant)
     events = list(service.stream("Que dit le par. 27 ?"))
-    kinds = [type(e).__name__ for e in events]
-    assert kinds[:3] == ["Piece"] * 3 and "Restart" in kinds
-    restart = next(e for e in events if isinstance(e, Restart))
-    assert "llama.cpp crashed" in restart.notice
+    assert all(isinstance(e, Piece) for e in events[:-1]) and "llama.cpp crashed" in "".join(e.text for e in events[:-1])
     final = events[-1]
     assert isinstance(final, Answer) and final.backend == "extractive"
-    assert final.notice is not None and "extractive" in final.notice and final.citations
+    assert final.notice is not None and "llama.cpp crashed" in final.notice and final.citations
 
 
 def test_an_engine_that_crashes_at_start_leaves_the_app_up_with_one_line(settings: Settings) -> None:
@@ -161,13 +111,7 @@ def test_errors_become_one_line_messages(settings: Settings, document: Document,
         assert events[0].message == "unexpected error (RuntimeError: boom); see the server log"
 
 
-# --- the app's API on a real server ---------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# --- the app's API on a real server (marked server) -----------------------------------------------
 
 
 @dataclass
@@ -183,21 +127,21 @@ def running_app(settings: Settings, document: Document) -> Iterator[RunningApp]:
     app_settings = settings.model_copy(update={"port": free_port(), "history_turns": 2})
     service = ChatService(app_settings, factory_of({"extractive": engine}))
     service.start()
-    demo = build_app(service, [document], app_settings)
-    launch(demo, app_settings, block=False, quiet=True)
+    demo, url = launch_app(service, [document], app_settings)
     try:
-        url = f"http://127.0.0.1:{app_settings.port}/"
         yield RunningApp(url, engine, Client(url, verbose=False, download_files=False))
     finally:
         demo.close()
 
 
+@pytest.mark.server
 def test_app_listens_on_loopback_only(running_app: RunningApp) -> None:
     assert running_app.url.startswith("http://127.0.0.1:")
     endpoints = set(running_app.client.view_api(print_info=False, return_format="dict")["named_endpoints"])
     assert {"/chat", "/clear", "/search", "/ask"} <= endpoints
 
 
+@pytest.mark.server
 def test_ask_returns_the_answer_with_formal_citations(running_app: RunningApp, document: Document) -> None:
     result = running_app.client.predict("What does paragraph 27 say?", api_name="/ask")
     assert result["language"] == "en" and not result["refused"]
@@ -207,6 +151,7 @@ def test_ask_returns_the_answer_with_formal_citations(running_app: RunningApp, d
     assert result["citations"][0]["text"] == document.get("OP27").text  # type: ignore[union-attr]
 
 
+@pytest.mark.server
 def test_ask_errors_are_friendly(running_app: RunningApp) -> None:
     with pytest.raises(AppError) as caught:
         running_app.client.predict("   ", api_name="/ask")
@@ -214,6 +159,7 @@ def test_ask_errors_are_friendly(running_app: RunningApp) -> None:
     assert "Traceback" not in str(caught.value)
 
 
+@pytest.mark.server
 def test_chat_streams_then_shows_linked_citations_and_sources(running_app: RunningApp, document: Document) -> None:
     job = running_app.client.submit("Que dit le paragraphe 27 ?", api_name="/chat")
     outputs = list(job)  # every update the server streamed
@@ -232,6 +178,7 @@ def test_chat_streams_then_shows_linked_citations_and_sources(running_app: Runni
     assert "extractive" in status
 
 
+@pytest.mark.server
 def test_chat_keeps_history_per_session_and_clear_forgets_it(running_app: RunningApp) -> None:
     client = running_app.client
     client.predict("Que dit le paragraphe 27 ?", api_name="/chat")
@@ -247,18 +194,21 @@ def test_chat_keeps_history_per_session_and_clear_forgets_it(running_app: Runnin
     assert len(running_app.engine.histories[3]) == 0
 
 
+@pytest.mark.server
 def test_chat_history_is_capped_by_settings(running_app: RunningApp) -> None:
     for q in ("un", "deux", "trois", "quatre"):
         running_app.client.predict(q, api_name="/chat")
     assert [len(h) for h in running_app.engine.histories] == [0, 1, 2, 2]
 
 
+@pytest.mark.server
 def test_refusal_is_marked_as_such(running_app: RunningApp) -> None:
     _, chat, sources, _ = running_app.client.predict("What about the weather?", api_name="/chat")
     assert 'class="refusal"' in str(chat[-1]["content"])
     assert 'data-unit="OP12"' in sources
 
 
+@pytest.mark.server
 def test_search_filters_the_resolution(running_app: RunningApp, document: Document) -> None:
     html, count = running_app.client.predict("covid", api_name="/search")
     matching = [u for u in document.units if "covid" in u.text.casefold()]
@@ -280,16 +230,16 @@ def serve(settings: Settings, document: Document) -> Iterator[Callable[[AnswerEn
         app_settings = settings.model_copy(update={"port": free_port(), "backend": "llamacpp"})
         service = ChatService(app_settings, lambda _: engine)
         service.start()
-        demo = build_app(service, [document], app_settings)
-        launch(demo, app_settings, block=False, quiet=True)
+        demo, url = launch_app(service, [document], app_settings)
         demos.append(demo)
-        return Client(f"http://127.0.0.1:{app_settings.port}/", verbose=False)
+        return Client(url, verbose=False)
 
     yield start
     for demo in demos:
         demo.close()
 
 
+@pytest.mark.server
 def test_real_assistant_answer_streams_with_a_clickable_citation(serve, make_assistant, document: Document) -> None:
     assistant = make_assistant(
         "Les gouvernements doivent veiller à ce que les victimes ne soient pas poursuivies [S1]. "
@@ -307,6 +257,7 @@ def test_real_assistant_answer_streams_with_a_clickable_citation(serve, make_ass
     assert "llamacpp" in status
 
 
+@pytest.mark.server
 def test_real_assistant_llm_failure_still_answers_extractively_and_says_so(serve, make_assistant) -> None:
     assistant = make_assistant(ConnectionError("connection refused"), fail_after=2)
     client = serve(assistant)
@@ -318,6 +269,7 @@ def test_real_assistant_llm_failure_still_answers_extractively_and_says_so(serve
     assert "source-card" in sources and "extractive" in status
 
 
+@pytest.mark.server
 def test_llm_backend_down_still_answers_extractively_and_says_so(
     serve, settings: Settings, retriever, document: Document
 ) -> None:
@@ -335,6 +287,7 @@ def test_llm_backend_down_still_answers_extractively_and_says_so(
     assert "source-card" in sources
 
 
+@pytest.mark.server
 def test_models_missing_is_a_friendly_message_in_the_status_and_the_chat(
     settings: Settings, document: Document, tmp_path
 ) -> None:
@@ -343,10 +296,9 @@ def test_models_missing_is_a_friendly_message_in_the_status_and_the_chat(
     service = ChatService(empty)
     status = service.start()
     assert not status.ready and status.problem and "resolution-qa models fetch" in status.problem
-    demo = build_app(service, [document], empty)
-    launch(demo, empty, block=False, quiet=True)
+    demo, url = launch_app(service, [document], empty)
     try:
-        client = Client(f"http://127.0.0.1:{empty.port}/", verbose=False)
+        client = Client(url, verbose=False)
         _, chat, _, status_html = client.predict("Que dit le paragraphe 27 ?", api_name="/chat")
         failure = str(chat[-1]["content"])
         assert 'class="failure"' in failure and "resolution-qa models fetch" in failure
@@ -361,22 +313,19 @@ def test_models_missing_is_a_friendly_message_in_the_status_and_the_chat(
 
 @pytest.fixture
 def two_documents(document: Document) -> list[Document]:
-    from pathlib import Path
-
     from resolution_qa.ingest import parse_file
 
-    return [document, parse_file(Path(__file__).parent.parent / "fixtures" / "A_RES_75_999.en.txt")]
+    return [document, parse_file(ENGLISH_FIXTURE)]
 
 
 def _serve_documents(settings: Settings, engine: FakeEngine, documents: list[Document]):
     app_settings = settings.model_copy(update={"port": free_port()})
     service = ChatService(app_settings, factory_of({"extractive": engine}))
     service.start()
-    demo = build_app(service, documents, app_settings)
-    launch(demo, app_settings, block=False, quiet=True)
-    return demo, f"http://127.0.0.1:{app_settings.port}/"
+    return launch_app(service, documents, app_settings)
 
 
+@pytest.mark.server
 def test_with_several_documents_the_chat_and_api_filter_by_symbol(
     settings: Settings, document: Document, two_documents: list[Document]
 ) -> None:
@@ -401,6 +350,7 @@ def test_with_several_documents_the_chat_and_api_filter_by_symbol(
         demo.close()
 
 
+@pytest.mark.server
 def test_with_one_document_there_is_no_filter(settings: Settings, document: Document) -> None:
     import httpx
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -13,10 +12,13 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.support import cli_command, free_port, run_cli
+
+pytestmark = pytest.mark.server  # the command in a subprocess
+
 
 def run_chat(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "resolution_qa", "chat", *args], capture_output=True, text=True,
-                          env=env, timeout=timeout)
+    return run_cli("chat", *args, env=env, timeout=timeout)
 
 
 def test_help_names_the_options() -> None:
@@ -60,10 +62,8 @@ def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_starts_on_loopback_without_models_and_says_what_to_do(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "resolution_qa", "chat", "--port", str(port)],
+    port = free_port()
+    process = subprocess.Popen(cli_command("chat", "--port", str(port)),
                                env=_no_models_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
     page = None

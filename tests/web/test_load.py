@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -11,10 +11,10 @@ import pytest
 
 from benchmarks.load_driver import LoadRun, run_load
 from resolution_qa.core.settings import Settings
-from resolution_qa.web.app import build_app, launch
 from resolution_qa.web.service import AnswerEngine, ChatService
+from tests.support import cli_command, free_port, launch_app, wait_for_http
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.server]  # the real model, and the app on a loopback port
 
 #: Questions the soak asks in CI; set RQA_SOAK_QUESTIONS for a longer run (benchmarks/load.py --soak too).
 SOAK_QUESTIONS = int(os.environ.get("RQA_SOAK_QUESTIONS", "200"))
@@ -23,12 +23,6 @@ SOAK_SESSIONS = 4
 #: server at ~1.8 GiB: +1.1 MiB over the last 200 of 400 questions (benchmarks/results/load.md), +17.2 MiB over
 #: the last 100 of this test's 200 (allocator warm-up). A leak of 1 MiB per question would pass this bound.
 SOAK_GROWTH_BYTES = 64 * 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -54,11 +48,10 @@ def real_app(real_settings: Settings, real_retriever) -> Iterator[RealApp]:
     settings = real_settings.model_copy(update={"port": free_port(), "rate_limit_per_minute": 0})
     service = ChatService(settings, factory)
     service.start()
-    demo = build_app(service, real_retriever.documents, settings)
-    launch(demo, settings, block=False, quiet=True)
+    demo, url = launch_app(service, real_retriever.documents, settings)
     paragraphs = sum(1 for u in real_retriever.document.units if u.kind == "operative")
     try:
-        yield RealApp(f"http://127.0.0.1:{settings.port}/", built, paragraphs, service)
+        yield RealApp(url, built, paragraphs, service)
     finally:
         demo.close()
 
@@ -79,13 +72,31 @@ def test_twenty_concurrent_sessions_get_their_own_answers(real_app: RealApp) -> 
     assert len(real_app.built) == 1  # one engine (one embedding model) for all sessions
 
 
-def test_soak_keeps_memory_flat(real_app: RealApp) -> None:
+@pytest.fixture
+def app_process(real_index_env: dict[str, str], tmp_path) -> Iterator[tuple[str, int]]:
+    """`resolution-qa chat` in a process of its own on the session's real index: (url, pid). Its memory is the
+    app's alone (the test process holds the whole session: other apps, indexes, models)."""
+    port = free_port()
+    env = {**real_index_env, "RESOLUTION_QA_BACKEND": "extractive", "RESOLUTION_QA_RATE_LIMIT_PER_MINUTE": "0"}
+    log = tmp_path / "app.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(cli_command("chat", "--port", str(port)), env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(url + "/", process, timeout=300, log=log)
+        yield url, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_soak_keeps_memory_flat(app_process: tuple[str, int], real_app: RealApp) -> None:
+    url, pid = app_process
     per_session = max(2, SOAK_QUESTIONS // SOAK_SESSIONS)
-    run = run_load(real_app.url, sessions=SOAK_SESSIONS, questions=per_session, paragraphs=real_app.paragraphs,
-                   server_pid=os.getpid())
+    run = run_load(url, sessions=SOAK_SESSIONS, questions=per_session, paragraphs=real_app.paragraphs, server_pid=pid)
     growth = run.rss_growth(0.5)
     print(_summary(run), f"RSS {run.rss[0][1] / 2**20:.0f} -> {run.rss[-1][1] / 2**20:.0f} MiB, "
           f"second-half growth {growth / 2**20:.1f} MiB")
     assert run.errors == [] and run.crossed == [], _summary(run)
     assert growth < SOAK_GROWTH_BYTES, f"server memory grew {growth / 2**20:.1f} MiB over the second half"
-    assert len(real_app.built) == 1

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import logging
 import os
-import socket
 import subprocess
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -23,39 +18,16 @@ from pydantic import SecretStr
 
 from resolution_qa.assistant.assistant import MAX_QUESTION_CHARS
 from resolution_qa.assistant.prompts import SYSTEM_RULES
-from resolution_qa.assistant.types import Answer, Citation
 from resolution_qa.core.settings import Settings
 from resolution_qa.ingest import Document
-from resolution_qa.web.app import Conversation, build_app, launch
+from resolution_qa.web.app import Conversation
 from resolution_qa.web.security import AppConfigError, SessionRateLimiter, login_of
 from resolution_qa.web.service import AnswerEngine, ChatService
+from tests.fakes import EchoEngine, FakeLLMServer, SlowEngine
+from tests.support import cli_command, free_port, launch_app, run_cli
 
 PASSWORD = "pw-Zq81-never-in-logs"
 USER = "reader"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class EchoEngine:
-    """Answers at once, citing OP27; counts the questions that reach it."""
-
-    document: Document
-    questions: list[str] = field(default_factory=list)
-
-    def stream(
-        self, question: str, history: Sequence[Answer] | None = None, docs: Sequence[str] | None = None
-    ) -> Iterator[str | Answer]:
-        self.questions.append(question)
-        unit = self.document.get("OP27")
-        assert unit is not None
-        citation = Citation(id=unit.id, doc=unit.doc, label=unit.label("fr"), text=unit.text)
-        yield "Réponse "
-        yield Answer(question=question, text="Réponse.", language="fr", citations=(citation,), backend="extractive")
 
 
 @pytest.fixture
@@ -67,10 +39,9 @@ def serve(settings: Settings, document: Document) -> Iterator[Callable[..., str]
         app_settings = settings.model_copy(update={"port": free_port(), **overrides})
         service = ChatService(app_settings, lambda _: engine)
         service.start()
-        demo = build_app(service, [document], app_settings)
-        launch(demo, app_settings, block=False, quiet=True)
+        demo, url = launch_app(service, [document], app_settings)
         demos.append(demo)
-        return f"http://127.0.0.1:{app_settings.port}/"
+        return url
 
     yield start
     for demo in demos:
@@ -104,6 +75,7 @@ def test_password_is_a_secret_in_settings(monkeypatch: pytest.MonkeyPatch) -> No
     assert login_of(settings) == (USER, PASSWORD)
 
 
+@pytest.mark.server
 def test_wrong_or_no_credentials_are_refused_and_right_ones_accepted(
     serve, document: Document, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -133,18 +105,17 @@ def _no_models_env(tmp_path: Path, **extra: str) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1", **extra}
 
 
+@pytest.mark.server
 def test_cli_refuses_a_public_host_without_login_and_never_prints_the_password(tmp_path: Path) -> None:
-    public = subprocess.run([sys.executable, "-m", "resolution_qa", "chat", "--host", "0.0.0.0"],
-                            env=_no_models_env(tmp_path), capture_output=True, text=True, timeout=120)
+    public = run_cli("chat", "--host", "0.0.0.0", env=_no_models_env(tmp_path), timeout=120)
     assert public.returncode == 2 and "Traceback" not in public.stderr
     assert public.stderr.strip().splitlines()[-1].startswith("error: refusing to serve on 0.0.0.0 without a login")
-    half = subprocess.run([sys.executable, "-m", "resolution_qa", "chat"], capture_output=True, text=True,
-                          env=_no_models_env(tmp_path, RESOLUTION_QA_AUTH_PASSWORD=PASSWORD), timeout=120)
+    half = run_cli("chat", env=_no_models_env(tmp_path, RESOLUTION_QA_AUTH_PASSWORD=PASSWORD), timeout=120)
     assert half.returncode == 2 and "RESOLUTION_QA_AUTH_USER" in half.stderr and PASSWORD not in half.stderr
 
     port = free_port()
     env = _no_models_env(tmp_path, RESOLUTION_QA_AUTH_USER=USER, RESOLUTION_QA_AUTH_PASSWORD=PASSWORD)
-    process = subprocess.Popen([sys.executable, "-m", "resolution_qa", "chat", "--port", str(port)], env=env,
+    process = subprocess.Popen(cli_command("chat", "--port", str(port)), env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     statuses: list[int] = []
     try:
@@ -171,6 +142,7 @@ def test_cli_refuses_a_public_host_without_login_and_never_prints_the_password(t
 # --- request size ------------------------------------------------------------------------------------
 
 
+@pytest.mark.server
 def test_a_multi_megabyte_body_is_refused_before_any_handler(serve, document: Document) -> None:
     engine = EchoEngine(document)
     url = serve(engine)
@@ -194,6 +166,7 @@ def test_a_multi_megabyte_body_is_refused_before_any_handler(serve, document: Do
     assert Client(url, verbose=False).predict("Que dit le paragraphe 27 ?", api_name="/ask")["citations"]
 
 
+@pytest.mark.server
 def test_an_overlong_question_gets_a_clear_message_not_an_answer(serve, document: Document) -> None:
     engine = EchoEngine(document)
     client = Client(serve(engine), verbose=False)
@@ -222,6 +195,7 @@ def test_rate_limiter_counts_per_session_in_a_moving_minute() -> None:
     assert all(unlimited.check("a").allowed for _ in range(100))
 
 
+@pytest.mark.server
 def test_rate_limit_is_a_friendly_chat_message_per_session(serve, document: Document) -> None:
     engine = EchoEngine(document)
     url = serve(engine, rate_limit_per_minute=3)
@@ -244,6 +218,7 @@ def test_rate_limit_is_a_friendly_chat_message_per_session(serve, document: Docu
 # --- no files reachable ----------------------------------------------------------------------------
 
 
+@pytest.mark.server
 def test_no_file_on_disk_is_reachable(serve, settings: Settings, document: Document, tmp_path: Path) -> None:
     secret = "SECRET-FILE-CONTENT-41"
     index_file = settings.index_dir / "chroma.sqlite3"
@@ -281,53 +256,35 @@ def test_no_file_on_disk_is_reachable(serve, settings: Settings, document: Docum
 # --- no secrets or prompts in logs -------------------------------------------------------------------
 
 
-class _FailingOpenAI(http.server.BaseHTTPRequestHandler):
-    """An OpenAI-compatible endpoint that records the key it was sent and fails every request."""
-
-    seen_keys: list[str] = []
-
-    def do_POST(self) -> None:  # noqa: N802
-        self.seen_keys.append(self.headers.get("Authorization", ""))
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        body = b'{"error": {"message": "model overloaded", "type": "server_error"}}'
-        self.send_response(500)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
+@pytest.mark.server
 def test_no_key_password_or_system_prompt_in_logs_even_when_the_backend_fails(
     settings: Settings, retriever, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     from resolution_qa.assistant import Assistant
 
     key = "sk-test-Hv93kLeaked0nly1fLogged"
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FailingOpenAI)
-    _FailingOpenAI.seen_keys = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # An OpenAI-compatible endpoint that records the key it was sent and fails every request.
+    server = FakeLLMServer(mode="status", status=500, error_message="model overloaded").start()
     caplog.set_level(logging.DEBUG)
     app_settings = settings.model_copy(update={
-        "backend": "openai", "openai_base_url": f"http://127.0.0.1:{server.server_address[1]}/v1",
+        "backend": "openai", "openai_base_url": f"{server.url}/v1",
         "openai_api_key": SecretStr(key), "auth_user": USER, "auth_password": SecretStr(PASSWORD), "port": free_port(),
         "refusal_threshold": 0.05, "llm_timeout_s": 10.0,
     })
     service = ChatService(app_settings, lambda s: Assistant(s, retriever=retriever))
     service.start()
-    demo = build_app(service, [retriever.document], app_settings)
+    demo = None
     try:
-        launch(demo, app_settings, block=False, quiet=True)
-        client = Client(f"http://127.0.0.1:{app_settings.port}/", auth=(USER, PASSWORD), verbose=False)
+        demo, url = launch_app(service, [retriever.document], app_settings)
+        client = Client(url, auth=(USER, PASSWORD), verbose=False)
         _, chat, _, _ = client.predict("Que dit le paragraphe 27 ?", api_name="/chat")
     finally:
-        demo.close()
-        server.shutdown()
+        if demo is not None:
+            demo.close()
+        server.stop()
     final = str(chat[-1]["content"])
     assert 'class="notice"' in final and "A-RES-75-158-OP27" in final  # the backend failed; extractive answered
-    assert _FailingOpenAI.seen_keys and all(key in k for k in _FailingOpenAI.seen_keys)  # the key was in use
+    assert server.authorizations and all(key in k for k in server.authorizations)  # the key was in use
     out, err = capfd.readouterr()
     rules = SYSTEM_RULES.splitlines()[0]
     for text in (caplog.text, out, err):
@@ -338,30 +295,7 @@ def test_no_key_password_or_system_prompt_in_logs_even_when_the_backend_fails(
 # --- concurrency, queue, shared engine ---------------------------------------------------------------
 
 
-@dataclass
-class SlowEngine:
-    """Holds each question `delay` s and records how many were being answered at once."""
-
-    document: Document
-    delay: float = 0.5
-    active: int = 0
-    peak: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def stream(
-        self, question: str, history: Sequence[Answer] | None = None, docs: Sequence[str] | None = None
-    ) -> Iterator[str | Answer]:
-        with self.lock:
-            self.active += 1
-            self.peak = max(self.peak, self.active)
-        try:
-            time.sleep(self.delay)
-            yield from EchoEngine(self.document).stream(question, history)
-        finally:
-            with self.lock:
-                self.active -= 1
-
-
+@pytest.mark.server
 def test_one_engine_serves_every_session_with_bounded_concurrency(settings: Settings, document: Document) -> None:
     engine = SlowEngine(document)
     built: list[Settings] = []
@@ -373,10 +307,8 @@ def test_one_engine_serves_every_session_with_bounded_concurrency(settings: Sett
     app_settings = settings.model_copy(update={"port": free_port(), "answer_concurrency": 3})
     service = ChatService(app_settings, factory)
     service.start()
-    demo = build_app(service, [document], app_settings)
-    launch(demo, app_settings, block=False, quiet=True)
+    demo, url = launch_app(service, [document], app_settings)
     try:
-        url = f"http://127.0.0.1:{app_settings.port}/"
         clients = [Client(url, verbose=False) for _ in range(8)]
         jobs = [c.submit(f"Question {i}", api_name="/ask") for i, c in enumerate(clients)]
         results = [j.result(timeout=60) for j in jobs]
@@ -387,6 +319,7 @@ def test_one_engine_serves_every_session_with_bounded_concurrency(settings: Sett
     assert engine.peak == 3  # several at once, never more than answer_concurrency
 
 
+@pytest.mark.server
 def test_a_full_queue_says_so_instead_of_waiting(serve, document: Document) -> None:
     engine = SlowEngine(document, delay=2.0)
     url = serve(engine, answer_concurrency=1, queue_max_size=1)

@@ -1,0 +1,172 @@
+"""The last stage: an Answer from a question's state (the model's checked text, quotes, a refusal or an error)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from resolution_qa.core.refs import named_resolutions, resolution_symbol
+from resolution_qa.core.strings import OTHER_LANGUAGE, words
+from resolution_qa.ingest.units import Document, Unit
+
+from .citations import cite
+from .extractive import PassageScorer, extract, render
+from .state import QuestionState
+from .types import Answer, Citation, Timings
+
+#: Units offered with a refusal.
+SUGGESTIONS = 3
+#: Units the extractive backend quotes, and how close to the best one (dense cosine) they must be.
+EXTRACTIVE_UNITS = 3
+EXTRACTIVE_MARGIN = 0.05
+
+
+class Composer:
+    """Makes the Answers of one assistant: from checked model text, from quotes (the one fallback path), refusals."""
+
+    def __init__(self, documents: Sequence[Document], scorer: PassageScorer, backend: str) -> None:
+        self.documents = list(documents)
+        self.by_symbol = {d.symbol: d for d in documents}
+        self.scorer = scorer
+        self.backend = backend
+        self.multi_doc = len(documents) > 1
+
+    # --- kinds of answers ---------------------------------------------------------------------------
+
+    def from_text(self, state: QuestionState, text: str, units: Sequence[Unit]) -> Answer:
+        """An answer the model wrote (already checked): its text and the units it cites."""
+        shown = text if state.supported else f"{OTHER_LANGUAGE}\n{text}"
+        return self.answer(state, text=shown, units=units, backend=self.backend, notice=self._language_notice(state))
+
+    def extractive(self, state: QuestionState, *, failure: str | None = None) -> Answer:
+        """Quotes of the passages that answer, with their labels: the extractive backend, and the fallback of
+        every other one (`failure` says why the model's answer was not used)."""
+        lang = state.lang
+        quotes = extract(state.asked, self._quoted_units(state), self.scorer, whole=self._named_ids(state))
+        lines: list[str] = []
+        notice = None
+        if failure is not None:
+            notice = words(lang).fallback_notice.format(reason=failure)
+            lines.append(notice)
+        if not state.supported:
+            notice = notice or OTHER_LANGUAGE
+            lines.append(OTHER_LANGUAGE)
+        lines.append(render(quotes, lang, multi_doc=self.multi_doc))
+        return self.answer(state, text="\n".join(lines), units=[q.unit for q in quotes], backend="extractive",
+                           notice=notice)
+
+    def refusal(self, state: QuestionState) -> Answer:
+        """The resolution does not answer this; the closest passages are offered instead."""
+        lang = state.lang
+        t = words(lang)
+        lines = [] if state.supported else [OTHER_LANGUAGE]
+        scope = self._scope(state)
+        lines.append(t.refusal.format(doc=scope[0]) if len(scope) == 1 else t.refusal_any.format(docs=", ".join(scope)))
+        closest = self._suggestions(state)
+        suggestions = tuple(cite(u, lang, multi_doc=self.multi_doc) for u in closest)
+        if suggestions:
+            lines.append(t.closest.format(labels=", ".join(s.label for s in suggestions)))
+        return self.answer(state, text=" ".join(lines), units=[], context=closest, backend=self.backend, refused=True,
+                           suggestions=suggestions, notice=self._language_notice(state))
+
+    def out_of_range(self, state: QuestionState) -> Answer:
+        """The question names a paragraph the resolution does not have: say how many it has."""
+        exc = state.out_of_range
+        assert exc is not None
+        t = words(state.lang)
+        kind = exc.kind if exc.kind in t.kinds else "operative"
+        plural, singular = t.kinds[kind]  # type: ignore[index]
+        docs = exc.docs or (self.documents[0].symbol,)
+        if len(docs) == 1:
+            text = t.out_of_range.format(doc=docs[0], maximum=exc.maximum, plural=plural, singular=singular,
+                                         number=exc.number)
+        else:
+            text = t.out_of_range_any.format(docs=", ".join(docs), singular=singular, number=exc.number)
+        return self.answer(state, text=text, units=[], context=[], backend=self.backend, refused=True)
+
+    # --- the Answer -----------------------------------------------------------------------------------
+
+    def answer(
+        self,
+        state: QuestionState,
+        *,
+        text: str,
+        units: Sequence[Unit],
+        backend: str,
+        context: Sequence[Unit] | None = None,
+        refused: bool = False,
+        suggestions: tuple[Citation, ...] = (),
+        notice: str | None = None,
+    ) -> Answer:
+        lang = state.lang
+        total = state.elapsed
+        return Answer(
+            question=state.question,
+            text=text,
+            language=lang,
+            refused=refused,
+            citations=tuple(cite(u, lang, multi_doc=self.multi_doc) for u in units),
+            retrieved=tuple(u.id for u in (state.context if context is None else context)),
+            standalone=state.rewrite.standalone if state.rewrite else state.question,
+            timings=Timings(
+                retrieval=state.retrieval_s,
+                first_token=state.first_token if state.first_token is not None else total,
+                total=total,
+            ),
+            backend=backend,
+            notice=notice,
+            suggestions=suggestions,
+            footnotes=self._footnotes(units, lang),
+        )
+
+    # --- helpers ----------------------------------------------------------------------------------------
+
+    def _footnotes(self, units: Sequence[Unit], lang: str) -> tuple[Citation, ...]:
+        """Footnotes of the cited units that are not cited themselves, to show with them."""
+        cited = {u.key for u in units}
+        notes: dict[str, Citation] = {}
+        for unit in units:
+            for fid in unit.footnotes:
+                note = self.by_symbol[unit.doc].get(fid)
+                if note is not None and note.key not in cited and note.key not in notes:
+                    notes[note.key] = cite(note, lang, multi_doc=self.multi_doc)  # type: ignore[arg-type]
+        return tuple(notes.values())
+
+    @staticmethod
+    def _named_ids(state: QuestionState) -> list[str]:
+        assert state.result is not None
+        return [h.unit.id for h in state.result.hits if h.via == "reference"]
+
+    def _quoted_units(self, state: QuestionState) -> list[Unit]:
+        """Named units (with their links) are quoted whole; else the top ranked ones close to the best."""
+        result = state.result
+        assert result is not None
+        if any(h.via == "reference" for h in result.hits):
+            return list(state.context)
+        ranked = [h for h in result.hits if h.via == "ranked"] or list(result.hits)
+        best = ranked[0].dense if ranked[0].dense is not None else ranked[0].score
+        return [
+            h.unit
+            for h in ranked[:EXTRACTIVE_UNITS]
+            if (h.dense if h.dense is not None else h.score) >= best - EXTRACTIVE_MARGIN
+        ]
+
+    def _suggestions(self, state: QuestionState) -> list[Unit]:
+        result = state.result
+        if result is None:
+            return []
+        return [h.unit for h in result.hits if h.via in ("ranked", "reference")][:SUGGESTIONS]
+
+    def _scope(self, state: QuestionState) -> list[str]:
+        """The symbols of the documents a question was answered from: named in it, else the filter, else all."""
+        indexed = [d.symbol for d in self.documents]
+        standalone = state.rewrite.standalone if state.rewrite else state.question
+        named = [s for s in named_resolutions(standalone) if s in indexed]
+        if named:
+            return named
+        if state.docs:
+            return list(dict.fromkeys(resolution_symbol(d) for d in state.docs))
+        return indexed
+
+    @staticmethod
+    def _language_notice(state: QuestionState) -> str | None:
+        return None if state.supported else OTHER_LANGUAGE  # as for every answer to another language

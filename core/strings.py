@@ -1,0 +1,155 @@
+"""Every sentence and word the product shows a user, in French and English: one table, one style.
+
+Prompts for the model are not here (assistant/prompts.py): they are written for the model, not for users.
+`words(lang)` gives the table of one language; a field is a plain string, or a format string whose
+placeholders its comment names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .refs import Kind, Lang
+
+
+@dataclass(frozen=True)
+class Strings:
+    """The interface text of one language."""
+
+    # --- answers the assistant writes itself --------------------------------------------------------
+    refusal: str  # {doc}
+    refusal_any: str  # {docs}: the question was asked of several resolutions
+    closest: str  # {labels}
+    out_of_range: str  # {doc} {maximum} {plural} {singular} {number}
+    out_of_range_any: str  # {docs} {singular} {number}: none of the resolutions has it
+    fallback_notice: str  # {reason}: the language model failed; the answer quotes the text
+    empty_answer: str  # the fallback reason when nothing the model said rested on the text
+    extractive_intro: str  # one French resolution quoted
+    passages_of: str  # {whose}{quoted}: the intro's general form
+    whose: tuple[str, str]  # of the resolution / of the resolutions
+    quoted: dict[str, str]  # what the quoted text is, by the quoted units' language ("fr", "en", "mixed")
+    the_text: str  # stands in for a unit number the model invented
+    what_does: str  # {label}: the standalone form of "and the next paragraph?"
+    kinds: dict[Kind, tuple[str, str]]  # (plural, singular) name of each kind of unit
+
+    # --- the chat app and the command line -----------------------------------------------------------
+    sources: str
+    no_sources: str
+    footnotes: str
+    copy: str
+    copied: str
+    show: str
+    refused: str
+    closest_title: str
+    error: str
+    cited_in: str
+    citations: str  # heading of the citations under a CLI answer
+    sections: tuple[str, str, str]  # titles of the preamble, the operative part, the footnotes
+    colon: str  # ":" after a label (" :" in French typography)
+    new_conversation: str
+    all_resolutions: str
+    send: str
+
+
+_FR = Strings(
+    refusal="La résolution {doc} ne traite pas de cette question ; je ne peux pas y répondre à partir de son texte.",
+    refusal_any=(
+        "Les résolutions indexées ({docs}) ne traitent pas de cette question ; je ne peux pas y répondre à partir "
+        "de leur texte."
+    ),
+    closest="Passages les plus proches : {labels}.",
+    out_of_range="La résolution {doc} compte {maximum} {plural} ; il n'y a pas de {singular} {number}.",
+    out_of_range_any="Aucune des résolutions {docs} n'a de {singular} {number}.",
+    fallback_notice="Le modèle de langue n'a pas pu répondre ({reason}) ; voici les passages pertinents du texte.",
+    empty_answer="sa réponse ne s'appuyait pas sur le texte",
+    extractive_intro="Passages pertinents de la résolution :",
+    passages_of="Passages pertinents {whose}{quoted} :",
+    whose=("de la résolution", "des résolutions"),
+    quoted={"fr": "", "en": " (texte anglais, cité)", "mixed": " (textes originaux, cités)"},
+    the_text="le texte",
+    what_does="Que dit {label} ?",
+    kinds={
+        "operative": ("paragraphes dans son dispositif", "paragraphe"),
+        "preambular": ("alinéas dans son préambule", "alinéa du préambule"),
+        "footnote": ("notes", "note"),
+        "header": ("en-têtes", "en-tête"),
+    },
+    sources="Sources",
+    no_sources="Les passages cités par la réponse s'afficheront ici.",
+    footnotes="Notes",
+    copy="Copier la citation",
+    copied="Copié",
+    show="Voir dans la résolution",
+    refused="Hors du texte de la résolution",
+    closest_title="Passages les plus proches",
+    error="Erreur",
+    cited_in="Citée dans",
+    citations="Citations",
+    sections=("Préambule", "Dispositif", "Notes"),
+    colon=" :",
+    new_conversation="Nouvelle conversation",
+    all_resolutions="Toutes les résolutions",
+    send="Envoyer",
+)
+
+_EN = Strings(
+    refusal="Resolution {doc} does not address this question, so I cannot answer it from its text.",
+    refusal_any="The indexed resolutions ({docs}) do not address this question, so I cannot answer it from their text.",
+    closest="Closest passages: {labels}.",
+    out_of_range="Resolution {doc} has {maximum} {plural}; there is no {singular} {number}.",
+    out_of_range_any="None of the resolutions {docs} has a {singular} {number}.",
+    fallback_notice="The language model could not answer ({reason}); here are the relevant passages of the text.",
+    empty_answer="its answer did not rest on the text",
+    extractive_intro="Relevant passages of the resolution (French text, quoted):",
+    passages_of="Relevant passages {whose}{quoted}:",
+    whose=("of the resolution", "of the resolutions"),
+    quoted={"fr": " (French text, quoted)", "en": "", "mixed": " (original texts, quoted)"},
+    the_text="the text",
+    what_does="What does {label} say?",
+    kinds={
+        "operative": ("operative paragraphs", "paragraph"),
+        "preambular": ("preambular paragraphs", "preambular paragraph"),
+        "footnote": ("footnotes", "footnote"),
+        "header": ("headers", "header"),
+    },
+    sources="Sources",
+    no_sources="The passages an answer cites will show here.",
+    footnotes="Footnotes",
+    copy="Copy citation",
+    copied="Copied",
+    show="Show in the resolution",
+    refused="Not in the resolution",
+    closest_title="Closest passages",
+    error="Error",
+    cited_in="Cited in",
+    citations="Citations",
+    sections=("Preamble", "Operative part", "Footnotes"),
+    colon=":",
+    new_conversation="New conversation",
+    all_resolutions="All resolutions",
+    send="Send",
+)
+
+STRINGS: dict[Lang, Strings] = {"fr": _FR, "en": _EN}
+
+#: Said first when a question is in neither French nor English (the answer is then in English).
+OTHER_LANGUAGE = "I answer in French or English; here is my answer in English."
+
+
+def words(lang: Lang) -> Strings:
+    """The interface text in `lang`."""
+    return STRINGS[lang]
+
+
+def both(pick: str) -> str:
+    """A field in both languages, French first ("Nouvelle conversation · New conversation"), for bilingual chrome."""
+    return f"{getattr(_FR, pick)} · {getattr(_EN, pick)}"
+
+
+def extractive_intro(lang: Lang, text_langs: set[Lang], several: bool) -> str:
+    """The first line of an extractive answer: the plain intro for one French resolution, else its variant."""
+    t = STRINGS[lang]
+    if not several and text_langs <= {"fr"}:
+        return t.extractive_intro
+    quoted = t.quoted["mixed" if len(text_langs) > 1 else next(iter(text_langs), "fr")]
+    return t.passages_of.format(whose=t.whose[1 if several else 0], quoted=quoted)
