@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from resolution_qa.core.refs import named_resolutions, resolution_symbol
+from resolution_qa.core.refs import Lang, find_mentions, named_resolutions, resolution_symbol
 from resolution_qa.core.strings import OTHER_LANGUAGE, words
 from resolution_qa.ingest.units import Document, Unit
 
-from .citations import cite
+from .citations import cite, display_label
 from .extractive import PassageScorer, extract, render
 from .state import QuestionState
-from .types import Answer, Citation, Timings
+
+if TYPE_CHECKING:
+    from .answering import Sentence
+from .types import Answer, Citation, Sources, Timings
 
 #: Units offered with a refusal.
 SUGGESTIONS = 3
@@ -37,11 +41,53 @@ class Composer:
         shown = text if state.supported else f"{OTHER_LANGUAGE}\n{text}"
         return self.answer(state, text=shown, units=units, backend=self.backend, notice=self._language_notice(state))
 
+    def from_sentences(
+        self,
+        state: QuestionState,
+        sentences: Sequence[Sentence],
+        kept: Sequence[Unit],
+        *,
+        listing: bool,
+        not_said: bool = False,
+    ) -> Answer:
+        """The model's checked sentences, each with its label, then the passages they rest on, quoted; first,
+        when the question takes for granted what the text does not say, that it does not say it."""
+        lang = state.lang
+        said = " ".join(self._labelled(s, lang) for s in sentences)
+        lines = [f"{words(lang).not_said} {said}" if not_said else said]
+        if any(s.written and s.unit.lang_of(lang) != lang for s in sentences):
+            lines.append(words(lang).unofficial)  # model-written words about a text in another language
+        near = {s.unit.key: s.text for s in sentences}
+        quotes = [extract(near.get(u.key, state.asked), [u], self.scorer, lang=lang)[0] for u in kept]
+        lines.append(render(quotes, lang, multi_doc=self.multi_doc))
+        text = "\n".join(lines) if state.supported else f"{OTHER_LANGUAGE}\n" + "\n".join(lines)
+        return self.answer(state, text=text, units=list(kept), backend=self.backend,
+                           notice=self._language_notice(state))
+
+    def _labelled(self, sentence: Sentence, lang: Lang) -> str:
+        label = display_label(sentence.unit, lang, multi_doc=self.multi_doc)
+        if sentence.written:
+            if sentence.unit.id in {m.unit_id for m in find_mentions(sentence.text, own={sentence.unit.doc})}:
+                return sentence.text  # "Para. 27 urges ...": it names its source already
+            return f"{sentence.text.rstrip('.')} ({label})."
+        quote = f"« {sentence.text} »" if lang == "fr" else f"“{sentence.text}”"
+        return f"{label}{words(lang).colon} {quote}."
+
+    def sources(self, state: QuestionState, limit: int = 5) -> Sources:
+        """The passages retrieved for a question, best first (named ones first), to show before any answer."""
+        result = state.result
+        assert result is not None
+        units = list(dict.fromkeys(h.unit for h in result.hits if h.via in ("reference", "ranked")))[:limit]
+        return Sources(citations=self.citations(units, state.lang))
+
+    def citations(self, units: Sequence[Unit], lang: Lang) -> tuple[Citation, ...]:
+        return tuple(cite(u, lang, multi_doc=self.multi_doc) for u in units)
+
     def extractive(self, state: QuestionState, *, failure: str | None = None) -> Answer:
         """Quotes of the passages that answer, with their labels: the extractive backend, and the fallback of
         every other one (`failure` says why the model's answer was not used)."""
         lang = state.lang
-        quotes = extract(state.asked, self._quoted_units(state), self.scorer, whole=self._named_ids(state))
+        quotes = extract(state.asked, self._quoted_units(state), self.scorer, whole=self._named_ids(state), lang=lang)
         lines: list[str] = []
         notice = None
         if failure is not None:
@@ -109,6 +155,7 @@ class Composer:
             standalone=state.rewrite.standalone if state.rewrite else state.question,
             timings=Timings(
                 retrieval=state.retrieval_s,
+                shown=state.shown,
                 first_token=state.first_token if state.first_token is not None else total,
                 total=total,
             ),

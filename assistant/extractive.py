@@ -59,30 +59,41 @@ class Quote:
     unit: Unit
     passage: str
     whole: bool  # the passage is the unit's entire text
+    lang: Lang = "fr"  # the language of the version quoted
+
+
+def quotable(unit: Unit, lang: Lang | None = None) -> str:
+    """What is quoted of a unit: a footnote's full reference, else its text (in `lang`'s version when indexed)."""
+    if unit.kind == "footnote" and unit.source and unit.lang_of(lang or unit.lang) == unit.lang:
+        return unit.source
+    return unit.text_in(lang or unit.lang)
 
 
 class PassageScorer:
-    """Embeds passages once (cached by unit) and ranks them against a question or a sentence."""
+    """Embeds passages once (cached by unit and language version) and ranks them against a question or a sentence."""
 
     def __init__(self, embeddings: Embeddings) -> None:
         self._embeddings = embeddings
-        self._cache: dict[str, list[tuple[str, list[float]]]] = {}
+        self._cache: dict[tuple[str, str], list[tuple[str, list[float]]]] = {}
 
-    def _passages(self, unit: Unit) -> list[tuple[str, list[float]]]:
-        if unit.key not in self._cache:
-            texts = passages(unit.source if unit.kind == "footnote" and unit.source else unit.text)
-            self._cache[unit.key] = list(zip(texts, self._embeddings.embed_documents(texts), strict=True))
-        return self._cache[unit.key]
+    def _passages(self, unit: Unit, lang: Lang | None = None) -> list[tuple[str, list[float]]]:
+        key = (unit.key, unit.lang_of(lang or unit.lang))
+        if key not in self._cache:
+            texts = passages(quotable(unit, lang))
+            self._cache[key] = list(zip(texts, self._embeddings.embed_documents(texts), strict=True))
+        return self._cache[key]
 
     def embed_query(self, text: str) -> list[float]:
         return self._embeddings.embed_query(text)
 
-    def ranked_passages(self, unit: Unit, query_vector: Sequence[float]) -> list[tuple[str, float]]:
-        """The unit's passages in document order, each with its similarity to the query."""
-        return [(text, _cosine(query_vector, vector)) for text, vector in self._passages(unit)]
+    def ranked_passages(
+        self, unit: Unit, query_vector: Sequence[float], lang: Lang | None = None
+    ) -> list[tuple[str, float]]:
+        """The unit's passages (of its `lang` version) in document order, each with its similarity to the query."""
+        return [(text, _cosine(query_vector, vector)) for text, vector in self._passages(unit, lang)]
 
-    def best_passage(self, unit: Unit, query_vector: Sequence[float]) -> tuple[str, float]:
-        return max(self.ranked_passages(unit, query_vector), key=lambda item: item[1])
+    def best_passage(self, unit: Unit, query_vector: Sequence[float], lang: Lang | None = None) -> tuple[str, float]:
+        return max(self.ranked_passages(unit, query_vector, lang), key=lambda item: item[1])
 
     def best_unit(self, sentence: str, units: Sequence[Unit]) -> Unit:
         """The unit with the passage closest to the sentence; ties go to the better-ranked unit."""
@@ -91,16 +102,20 @@ class PassageScorer:
         return units[max(range(len(units)), key=lambda i: (scores[i], -i))]
 
 
-def extract(question: str, units: Sequence[Unit], scorer: PassageScorer, *, whole: Sequence[str] = ()) -> list[Quote]:
-    """One quote per unit: the whole unit for units named in `whole`, else its passage closest to the question."""
+def extract(
+    question: str, units: Sequence[Unit], scorer: PassageScorer, *, whole: Sequence[str] = (), lang: Lang | None = None
+) -> list[Quote]:
+    """One quote per unit, from its `lang` version when indexed: the whole unit for units named in `whole`, else its
+    passage closest to the question."""
     vector = scorer.embed_query(question)
     quotes: list[Quote] = []
     for unit in units:
-        text = unit.source if unit.kind == "footnote" and unit.source else unit.text
+        text = quotable(unit, lang)
+        version = unit.lang_of(lang or unit.lang)
         if unit.id in whole or len(text) <= PASSAGE_CHARS:
-            quotes.append(Quote(unit, _shorten(text, 2 * PASSAGE_CHARS), len(text) <= 2 * PASSAGE_CHARS))
+            quotes.append(Quote(unit, _shorten(text, 2 * PASSAGE_CHARS), len(text) <= 2 * PASSAGE_CHARS, version))
         else:
-            quotes.append(Quote(unit, scorer.best_passage(unit, vector)[0], False))
+            quotes.append(Quote(unit, scorer.best_passage(unit, vector, lang)[0], False, version))
     return quotes
 
 
@@ -113,10 +128,10 @@ def _shorten(text: str, limit: int) -> str:
 
 def render(quotes: Sequence[Quote], lang: Lang, *, multi_doc: bool = False) -> str:
     """The answer text: a short intro, then one quoted passage per line with its label."""
-    lines = [extractive_intro(lang, {q.unit.lang for q in quotes}, len({q.unit.doc for q in quotes}) > 1)]
+    lines = [extractive_intro(lang, {q.lang for q in quotes}, len({q.unit.doc for q in quotes}) > 1)]
     for quote in quotes:
         passage = quote.passage.strip()
-        if not quote.whole and passage != (quote.unit.text.strip()):
+        if not quote.whole and passage != quotable(quote.unit, quote.lang).strip():
             passage = passage.rstrip(".,;: ") + " …"
         label = display_label(quote.unit, lang, multi_doc=multi_doc)
         lines.append(f"- « {passage} » ({label})" if lang == "fr" else f"- “{passage}” ({label})")

@@ -33,7 +33,10 @@ class QuestionState:
     retrieval_s: float = 0.0
     # chosen: the units the answer may cite, best first
     context: list[Unit] = field(default_factory=list)
-    # generated
+    # judged and written
+    scores: dict[str, float] = field(default_factory=dict)  # P(yes) of each judged unit, by key
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (written sentence, why it was not shown)
+    shown: float | None = None  # when the retrieved passages were shown (the Sources event)
     first_token: float | None = None
 
     @property

@@ -31,11 +31,20 @@ class Citation(BaseModel):
         return {"id": self.id, "doc": self.doc, "label": self.label, "text": self.text}
 
 
+class Sources(BaseModel):
+    """Streamed first, as soon as retrieval is done: the passages the answer will be drawn from, best first."""
+
+    model_config = ConfigDict(frozen=True)
+
+    citations: tuple[Citation, ...]
+
+
 class Timings(BaseModel):
     """Seconds spent per stage of one answer."""
 
     retrieval: float = 0.0
-    first_token: float | None = None
+    shown: float | None = None  # the first visible text: the retrieved passages (Sources), before any answer text
+    first_token: float | None = None  # the first words of the answer itself
     total: float = 0.0
 
 

@@ -34,7 +34,7 @@ def _register() -> None:
     # Command modules import their heavy libraries inside the commands, so `--help` stays fast.
     from . import parse_cmd  # noqa: F401
 
-    for optional in ("models_cmd", "index_cmd", "ask_cmd", "eval_cmd", "chat_cmd"):
+    for optional in ("models_cmd", "index_cmd", "ask_cmd", "eval_cmd", "chat_cmd", "serve_cmd", "feedback_cmd"):
         try:
             __import__(f"{__package__}.{optional}")
         except ModuleNotFoundError as exc:

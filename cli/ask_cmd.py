@@ -11,12 +11,15 @@ import typer
 
 from resolution_qa.core.backends import backend_names
 from resolution_qa.core.errors import ResolutionQAError
+from resolution_qa.core.inputs import BATCH, check_text, json_line, read_text
+from resolution_qa.core.refs import Lang, parse_unit_id, unit_label
 from resolution_qa.core.strings import words
 
 from .app import OutputFormat, app, fail
 
 if TYPE_CHECKING:
     from resolution_qa.assistant import Answer, Assistant
+    from resolution_qa.assistant.types import Citation
     from resolution_qa.core.settings import Settings
 
 
@@ -34,6 +37,11 @@ def build_assistant(settings: Settings) -> Assistant:
 def _print_text(answer: Answer) -> None:
     typer.echo(f"Q: {answer.question}")
     typer.echo(answer.text)
+    _print_after_text(answer)
+
+
+def _print_after_text(answer: Answer) -> None:
+    """What follows an answer's text: its citations, footnotes, closest passages and timings."""
     if answer.citations:
         ui = words(answer.language)
         typer.echo(ui.citations + ui.colon)
@@ -61,40 +69,70 @@ def _emit(answer: Answer, as_json: bool) -> None:
         _print_text(answer)
 
 
-def _batch_turns(line: str) -> list[str]:
-    try:
-        item = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from None
+def _label_lang(citations: tuple[Citation, ...]) -> Lang:
+    """The language the passages are labelled in ("par. 27": fr, "para. 27": en), for the words around them."""
+    for citation in citations:
+        try:
+            kind, number = parse_unit_id(citation.id)
+        except ValueError:  # OP1_27: the 27th paragraph numbered 1
+            continue
+        for lang in ("fr", "en"):
+            if citation.label.endswith(unit_label(kind, number, lang)):
+                return lang
+    return "fr"
+
+
+def _stream_text(assistant: Assistant, question: str, history: list[Answer], docs: list[str] | None) -> Answer:
+    """One turn in text mode: the question, the passages found as soon as retrieval is done ("Sources : par. 27,
+    par. 26, note 17"), the answer as it is written, then its citations."""
+    from resolution_qa.assistant.types import Answer, Sources
+
+    typer.echo(f"Q: {question}")
+    written = ""
+    answer: Answer | None = None
+    for item in assistant.stream(question, history, docs=docs or None):
+        if isinstance(item, Sources):
+            if item.citations:
+                ui = words(_label_lang(item.citations))
+                typer.echo(f"{ui.sources}{ui.colon} {', '.join(c.label for c in item.citations)}")
+        elif isinstance(item, str):
+            typer.echo(item, nl=False)  # click flushes: each piece shows as it comes
+            written += item
+        elif isinstance(item, Answer):
+            answer = item
+    assert answer is not None, "Assistant.stream() ends with the Answer"
+    if not written.strip():
+        typer.echo(answer.text, nl=False)
+    typer.echo("")
+    _print_after_text(answer)
+    return answer
+
+
+def _batch_turns(item: Any) -> list[str]:
     if not isinstance(item, dict) or "turns" not in item:
         raise ValueError('expected an object with "turns": ["question", ...]')
     turns = item["turns"]
     if not isinstance(turns, list) or not turns or not all(isinstance(t, str) for t in turns):
         raise ValueError('"turns" must be a non-empty list of strings')
-    return turns
+    return [check_text(t, "a turn") for t in turns]
 
 
-def _run_batch(assistant: Assistant, path: Path, as_json: bool, docs: list[str] | None = None) -> None:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read batch file {path}: {exc}; give a UTF-8 JSONL file")
+def _run_batch(assistant: Assistant, lines: list[str], as_json: bool, docs: list[str] | None = None) -> None:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         record: dict[str, Any]
+        item: Any = None
         try:
-            turns = _batch_turns(line)
+            item = json_line(line)  # parsed once, inside the handler: a line nested 100,000 deep is one bad line
+            turns = _batch_turns(item)
             history: list[Answer] = []
             for question in turns:
                 history.append(_ask(assistant, question, history, docs))
             record = history[-1].record(brief=True)
         except Exception as exc:  # one bad line must not stop a batch run
             record = {"line": number, "error": str(exc) or type(exc).__name__}
-        try:
-            item_id = json.loads(line).get("id")
-        except (ValueError, AttributeError):
-            item_id = None
+        item_id = item.get("id") if isinstance(item, dict) else None
         if item_id is not None:
             record = {"id": item_id, **record}
         if as_json:
@@ -128,8 +166,13 @@ def ask(
         fail('give one or more questions, or --batch FILE (e.g. resolution-qa ask "Que dit le paragraphe 27 ?")')
     if questions and batch is not None:
         fail("give questions or --batch FILE, not both")
-    if batch is not None and not batch.is_file():
-        fail(f"batch file {batch} not found; give a JSONL file with one {{\"turns\": [...]}} per line")
+    try:
+        # Read and checked before any model loads: a FIFO, a device, UTF-16 or a 5 GB file fail at once.
+        lines = read_text(batch, BATCH).splitlines() if batch is not None else []
+        for question in questions or []:
+            check_text(question)
+    except ResolutionQAError as exc:
+        fail(str(exc))
     settings = Settings()
     if backend is not None:
         settings = settings.with_backend(backend.value)
@@ -142,16 +185,19 @@ def ask(
         except ResolutionQAError as exc:
             fail(str(exc))
     if batch is not None:
-        _run_batch(assistant, batch, as_json, docs)
+        _run_batch(assistant, lines, as_json, docs)
         return
     history: list[Answer] = []
     for question in questions:
         try:
-            answer = _ask(assistant, question, history, docs)
+            if as_json:
+                answer = _ask(assistant, question, history, docs)
+                _emit(answer, as_json)
+            else:
+                answer = _stream_text(assistant, question, history, docs)
         except ResolutionQAError as exc:
             fail(str(exc))
         history.append(answer)
-        _emit(answer, as_json)
 
 
 @app.command()

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import typer
 
-from resolution_qa.core.errors import InputFileError, ResolutionQAError
+from resolution_qa.core.errors import ResolutionQAError
 
 from .app import OutputFormat, app
+from .parse_cmd import print_warnings
 
 
 @contextmanager
@@ -58,6 +59,8 @@ def ingest(
     """Index resolutions: only new or changed paragraphs are embedded; the index then holds exactly these files."""
     from resolution_qa.vectorstore import ingest as run_ingest
     from resolution_qa.vectorstore import load_embeddings, parse_sources
+    from resolution_qa.vectorstore.client import check_catalogue
+    from resolution_qa.vectorstore.lock import raise_if_busy
 
     settings = _settings()
     from resolution_qa.ingest import expand_sources
@@ -65,8 +68,10 @@ def ingest(
     sources = [str(p) for p in expand_sources(paths)] if paths else None  # a folder stands for its *.txt files
     documents = parse_sources(sources) if sources else None  # every file parsed before the model loads
     for document in documents or []:
-        for warning in document.warnings:
-            typer.echo(f"warning: {warning}", err=True)
+        print_warnings(document)
+    if not rebuild:
+        check_catalogue(settings.store)  # a damaged store: the one-line error before the model loads
+        raise_if_busy(settings.store)  # so is another ingest running (vectorstore/lock.py)
     embeddings = load_embeddings(settings.embedding)
     with _progress("embedding") as progress:
         report = run_ingest(
@@ -80,12 +85,10 @@ def ingest(
 
 
 def _read_batch(path: Path) -> list[str]:
-    if not path.is_file():
-        raise InputFileError(f"{path}: file not found; give a text file with one question per line")
-    try:
-        return path.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"{path}: not valid UTF-8 (byte {exc.start}); save it as UTF-8") from None
+    """The questions of a --batch file, one a line; read like every user file (core/inputs.py)."""
+    from resolution_qa.core.inputs import BATCH, read_text
+
+    return read_text(path, BATCH).splitlines()
 
 
 def _rows(result, k: int, several: bool = False) -> list[dict[str, object]]:
@@ -119,12 +122,13 @@ def search(
     if (question is None) == (batch is None):
         raise typer.BadParameter("give either a QUESTION or --batch FILE")
     from resolution_qa.core.errors import EmptyQuestionError
+    from resolution_qa.core.inputs import check_text
     from resolution_qa.vectorstore import open_retriever
 
     settings = _settings()
     k = k or settings.k
     questions = _read_batch(batch) if batch is not None else None
-    if question is not None and not question.strip():
+    if question is not None and not check_text(question).strip():
         raise EmptyQuestionError("the question is empty; type a question about the resolution")
     with _progress("embedding the index") as progress:
         retriever = open_retriever(settings, progress=progress)

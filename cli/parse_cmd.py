@@ -26,9 +26,16 @@ def parse(
         _print(doc, format, several=len(documents) > 1)
 
 
+def print_warnings(doc) -> None:
+    """A document's warnings on stderr: the first few, then how many more (20,000 paragraphs must not print 19,000)."""
+    from resolution_qa.ingest.parser import summarise_warnings
+
+    for line in summarise_warnings(doc.warnings):
+        typer.echo(f"warning: {line}", err=True)
+
+
 def _print(doc, format: OutputFormat, *, several: bool) -> None:
-    for warning in doc.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+    print_warnings(doc)
     rows = [
         ({"doc": doc.symbol} if several else {})  # a folder's units say which resolution they belong to
         | {

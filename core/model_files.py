@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -13,6 +15,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
@@ -216,6 +219,137 @@ def fetch(spec: ModelSpec, settings: ModelFilesSettings, *, force: bool = False,
     return final
 
 
+# --- checking a model file before loading it ---------------------------------------------------------------------
+# A truncated or damaged file must fail with one line naming the fix, before a loader reports it in three lines of
+# pydantic (llama.cpp) or a stack trace (safetensors), and before seconds are spent loading anything else.
+
+#: Bytes per block and values per block of each ggml tensor type (llama.cpp's gguf-py GGML_QUANT_SIZES); a type not
+#: listed is only checked to start inside the file.
+_GGML_BLOCKS: dict[int, tuple[int, int]] = {
+    0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34),  # F32 F16 Q4_0 Q4_1 Q5_x Q8_0
+    10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210), 15: (256, 292),  # Q2_K..Q8_K
+    16: (256, 66), 17: (256, 74), 18: (256, 98), 19: (256, 50), 20: (32, 18), 21: (256, 110), 22: (256, 82),  # IQ*
+    23: (256, 136), 24: (1, 1), 25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8), 29: (256, 56), 30: (1, 2),  # .. BF16
+    34: (256, 54), 35: (256, 66), 39: (32, 17),  # TQ1_0 TQ2_0 MXFP4
+}
+# GGUF metadata value types: fixed sizes (8 = string, 9 = array are read apart).
+_GGUF_SCALARS: dict[int, int] = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+
+class _Truncated(ValueError):
+    """A file ends before what its header says it holds."""
+
+
+class _Reader:
+    """Little-endian reads of a file that say where it ends too soon."""
+
+    def __init__(self, file: Any, size: int) -> None:
+        self.file, self.size = file, size
+
+    def take(self, n: int) -> bytes:
+        if n < 0 or self.file.tell() + n > self.size:
+            raise _Truncated(f"truncated (its header runs past its end, byte {self.size:,})")
+        return self.file.read(n)
+
+    def skip(self, n: int) -> None:
+        if n < 0 or self.file.tell() + n > self.size:
+            raise _Truncated(f"truncated (its header runs past its end, byte {self.size:,})")
+        self.file.seek(n, 1)
+
+    def u32(self) -> int:
+        return int.from_bytes(self.take(4), "little")
+
+    def u64(self) -> int:
+        return int.from_bytes(self.take(8), "little")
+
+    def value(self, kind: int) -> int | None:
+        """Skip one metadata value of this type; a uint32/uint64 is returned (general.alignment)."""
+        if kind == 8:
+            self.skip(self.u64())
+        elif kind == 9:
+            inner, count = self.u32(), self.u64()
+            if inner in _GGUF_SCALARS:
+                self.skip(count * _GGUF_SCALARS[inner])
+            else:
+                for _ in range(count):
+                    self.value(inner)
+        elif kind in (4, 10):
+            return int.from_bytes(self.take(_GGUF_SCALARS[kind]), "little")
+        elif kind in _GGUF_SCALARS:
+            self.skip(_GGUF_SCALARS[kind])
+        else:
+            raise _Truncated(f"damaged (unknown metadata type {kind})")
+        return None
+
+
+def _gguf_problem(path: Path) -> str | None:
+    """Why a GGUF file cannot be whole (shorter than its tensors need, not GGUF at all), or None."""
+    size = path.stat().st_size
+    with path.open("rb", buffering=1 << 20) as file:
+        reader = _Reader(file, size)
+        try:
+            if reader.take(4) != b"GGUF":
+                return "not a GGUF model (it does not start with GGUF)"
+            version = reader.u32()
+            if version not in (2, 3):
+                return f"in GGUF version {version}, which llama.cpp does not read (2 or 3)"
+            tensors, keys = reader.u64(), reader.u64()
+            alignment = 32
+            for _ in range(keys):
+                key = reader.take(reader.u64())
+                found = reader.value(reader.u32())
+                if key == b"general.alignment" and found:
+                    alignment = found
+            end = 0  # bytes the tensor data needs, from its start
+            for _ in range(tensors):
+                reader.skip(reader.u64())  # name
+                dims = [reader.u64() for _ in range(reader.u32())]
+                kind, offset = reader.u32(), reader.u64()
+                count = math.prod(dims)
+                block, nbytes = _GGML_BLOCKS.get(kind, (1, 0))
+                end = max(end, offset + (count // block) * nbytes)
+            data_start = -(-reader.file.tell() // alignment) * alignment
+        except _Truncated as exc:
+            return str(exc)
+    if size < data_start + end:
+        return f"truncated ({size:,} of {data_start + end:,} bytes)"
+    return None
+
+
+def _safetensors_problem(path: Path) -> str | None:
+    """Why a .safetensors file cannot be whole (shorter than its header's offsets), or None."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(8)
+        length = int.from_bytes(head, "little") if len(head) == 8 else -1
+        if length < 0 or 8 + length > size:
+            return f"truncated (its header runs past its end, byte {size:,})"
+        try:
+            header = json.loads(f.read(length))
+            end = max((int(t["data_offsets"][1]) for k, t in header.items() if k != "__metadata__"), default=0)
+        except (ValueError, KeyError, TypeError, IndexError):
+            return "damaged (its header is not valid safetensors JSON)"
+    if size < 8 + length + end:
+        return f"truncated ({size:,} of {8 + length + end:,} bytes)"
+    return None
+
+
+@functools.lru_cache(maxsize=16)
+def _checked(path: str, size: int, mtime_ns: int, kind: str) -> str | None:
+    """A file's problem, remembered while its size and time stay the same (a GGUF header is read once)."""
+    return _gguf_problem(Path(path)) if kind == "gguf" else _safetensors_problem(Path(path))
+
+
+def file_problem(path: Path, kind: str) -> str | None:
+    """What is wrong with the model file `path` ("gguf" or "safetensors"): "truncated (X of Y bytes)", "damaged
+    (...)", ...; None when it is whole. Only its header is read (half a second for a 1 GB GGUF, then cached)."""
+    try:
+        stat = path.stat()
+        return _checked(str(path), stat.st_size, stat.st_mtime_ns, kind)
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
+
+
 def embedding_model_path(settings: EmbeddingSettings) -> str:
     """What to give SentenceTransformer: the fetched folder, a local folder, or a hub name."""
     if settings.embedding_model == DEFAULT_EMBEDDING_MODEL:
@@ -225,6 +359,14 @@ def embedding_model_path(settings: EmbeddingSettings) -> str:
                 f"embedding model missing or unverified in {folder}; run `resolution-qa models fetch`"
             )
         return str(folder)
+    folder = Path(settings.embedding_model).expanduser()
+    if folder.is_dir():  # a local model: each weights file is checked against its header before loading
+        for weights in sorted(folder.rglob("*.safetensors")):
+            if (problem := file_problem(weights, "safetensors")) is not None:
+                raise ModelsMissingError(
+                    f"embedding model file {weights} is {problem}; run `resolution-qa models fetch` and unset "
+                    "RESOLUTION_QA_EMBEDDING_MODEL, or copy the model again"
+                )
     return settings.embedding_model
 
 
@@ -233,6 +375,12 @@ def gguf_path(settings: LLMSettings) -> Path:
     if settings.gguf_path is not None:
         if not settings.gguf_path.is_file():
             raise ModelsMissingError(f"GGUF file {settings.gguf_path} not found; fix RESOLUTION_QA_GGUF_PATH")
+        # Checked against its own header before llama.cpp sees it: a truncated copy is named as such in one line.
+        if (problem := file_problem(settings.gguf_path, "gguf")) is not None:
+            raise ModelsMissingError(
+                f"GGUF file {settings.gguf_path} is {problem}; run `resolution-qa models fetch` and unset "
+                "RESOLUTION_QA_GGUF_PATH, or copy it again"
+            )
         return settings.gguf_path
     folder = model_dir(settings, QWEN_GGUF)
     if not is_verified(folder, QWEN_GGUF):

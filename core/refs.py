@@ -117,9 +117,11 @@ def _word_alternation() -> str:
 
 
 _LAST_WORDS = r"dernier|dernière|derniere|last|final"
+# Numbers are read whole (`\d++`, possessive): "paragraphe 99999999999" names paragraph 99999999999, which no
+# resolution has (out of range), never paragraph 999 or 99; "paragraphe -1" names paragraph -1, not paragraph 1.
 # "3e", "3ème", "1er", "1re", "1ère", "3rd", "21st", "2nd", "16th", "3°" (digits before an ordinal suffix).
-_ORDINAL_DIGITS = r"\d{1,3}\s?(?:ème|eme|è|e|er|ère|re|st|nd|rd|th|°)(?![a-zà-ÿ])"
-_NUMBER = r"\d{1,3}(?![\d/]|[.,]\d)"
+_ORDINAL_DIGITS = r"\d++\s?(?:ème|eme|è|e|er|ère|re|st|nd|rd|th|°)(?![a-zà-ÿ])"
+_NUMBER = r"[-−]?\d++(?!/|[.,]\d)"
 _SEP = r"\s*(?:,|&|\bet\b|\band\b|\bou\b|\bor\b)\s*"
 _NUMBERS = rf"{_NUMBER}(?:{_SEP}{_NUMBER})*"
 
@@ -136,8 +138,8 @@ _PATTERN = re.compile(
         (?:preambular\s+paragraphs?|preambular\s+paras?\.?|alinéas?|alineas?)\s*(?P<pp_n>{_NUMBERS})
         (?:{_PREAMBLE_QUALIFIER})?
     )
-  | (?P<pp_code>\bPP\s?(?P<pp_c>\d{{1,3}})(?![\d.]))
-  | (?P<op_code>\bOP\s?(?P<op_c>\d{{1,3}})(?![\d.]))
+  | (?P<pp_code>\bPP\s?(?P<pp_c>\d++)(?!\.))
+  | (?P<op_code>\bOP\s?(?P<op_c>\d++)(?!\.))
   | (?P<ord>
         (?:\b(?P<ord_word>{{words}})\b|\b(?P<ord_last>{_LAST_WORDS})\b|\b(?P<ord_digits>{_ORDINAL_DIGITS}))
         \s+(?P<ord_mod>operative\s+|preambular\s+)?
@@ -175,8 +177,19 @@ _FOREIGN_AFTER = re.compile(
 )
 
 
+#: Digits kept of a longer number: it is out of range all the same, and int() refuses strings of 4,300+ digits.
+_MAX_DIGITS = 18
+
+
+def _number(digits: str) -> int:
+    """"27" -> 27, "-1" or "−1" -> -1; a number too long for any document stays too long (10**18)."""
+    sign = -1 if digits[:1] in ("-", "−") else 1
+    digits = digits.lstrip("-−")
+    return sign * (int(digits) if len(digits) <= _MAX_DIGITS else 10**_MAX_DIGITS)
+
+
 def _numbers(text: str) -> list[int]:
-    return [int(n) for n in re.findall(r"\d+", text)]
+    return [_number(n) for n in re.findall(r"[-−]?\d+", text)]
 
 
 def _resolution_symbol(text: str) -> str | None:
@@ -275,7 +288,7 @@ def find_references(question: str) -> list[Reference]:
 # --- unit numbers written in prose ---------------------------------------------------------------
 
 _ORD = r"(?:er|re|e|ème|eme|st|nd|rd|th)?"
-_N = r"(\d{1,3})"
+_N = r"(\d++)"
 _MENTIONS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
     (cast(Kind, kind), re.compile(pattern, re.IGNORECASE))  # cast: each literal below is a Kind
     for kind, pattern in (
@@ -325,5 +338,5 @@ def find_mentions(text: str, own: Collection[str] = (), *, others: bool = False)
                 if not others and not any(named == symbol or symbol.endswith("/" + named) for symbol in own):
                     continue
                 start = window + other.start()
-            found.append(Mention(start, m.end(), unit_id(kind, int(m.group(1))), kind))
+            found.append(Mention(start, m.end(), unit_id(kind, _number(m.group(1))), kind))
     return sorted(found, key=lambda mention: mention.start)

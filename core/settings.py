@@ -9,6 +9,7 @@ a layer cannot read, or come to depend on, another layer's knobs.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import TypeVar
@@ -184,6 +185,45 @@ class AnswerSettings(_Section):
 
     history_turns: int = Field(default=6, ge=0, description="Most previous turns kept in a conversation.")
 
+    # The judge (an LLM backend's P(yes) that a passage answers): calibrated on the dev splits by
+    # benchmarks/judge.py (benchmarks/results/judge.md); the held-out splits never set these.
+    # Calibrated on dev + blind_dev (benchmarks/judge.py, 67 questions naming no paragraph; judge.md): the best judge
+    # P(yes) separates answerable from not with AUC 0.75, the best dense similarity 0.61 and no better with both,
+    # so by default only the judge decides; 0.55 declined 2 of 8 unanswerable and 1 of 59 answerable there.
+    judge_weight: float = Field(default=1.0, description="Weight of logit(best judge P(yes)) in answerability.")
+    dense_weight: float = Field(default=0.0, description="Weight of the best dense similarity in answerability.")
+    judge_bias: float = Field(default=-0.2, description="Bias of the answerability logistic (-logit(0.55)).")
+    decline_below: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Answerability below which the assistant declines to answer."
+    )
+    rank_weight: float = Field(
+        default=0.5,
+        ge=0.0,
+        description=(
+            "Passages are ordered by logit(P(yes)) - rank_weight x retrieval rank: on dev + blind_dev the best one is a "
+            "gold passage 0.855 of the time, by retrieval alone 0.80, by the judge alone 0.73 (0.3-0.6 all give 0.855)."
+        ),
+    )
+    keep_above: float = Field(
+        default=0.8, ge=0.0, le=1.0, description="Judge P(yes) a passage needs to be cited besides the best one."
+    )
+    keep_margin: float = Field(
+        default=0.05, ge=0.0, le=1.0, description="How far below the best passage's P(yes) another may be and be cited."
+    )
+    min_support: float = Field(
+        default=0.3,
+        ge=-1.0,
+        le=1.0,
+        description=(
+            "Least cosine similarity (embedding model) between a model-written sentence and the closest passage of "
+            "the paragraph it cites; below it the sentence is replaced by the quote."
+        ),
+    )
+    list_keep: float = Field(
+        default=0.5, ge=0.0, le=1.0,
+        description="Judge P(yes) a paragraph needs to be listed in a list answer (dev: precision 0.71, recall 0.71).",
+    )
+
 
 class WebSettings(_Section):
     """The chat app's address, login and limits."""
@@ -191,6 +231,13 @@ class WebSettings(_Section):
     host: str = Field(default="127.0.0.1", description="Address the chat app listens on (loopback by default).")
 
     port: int = Field(default=7860, ge=1, le=65535, description="Port of the chat app.")
+
+    serve_port: int = Field(
+        default=7861,
+        ge=1,
+        le=65535,
+        description="Port of `resolution-qa serve`, the OpenAI-compatible API (same host, login and limits as the chat app).",
+    )
 
     auth_user: str | None = Field(
         default=None,
@@ -227,8 +274,55 @@ class WebSettings(_Section):
     )
 
     rate_limit_per_minute: int = Field(
-        default=20, ge=0, description="Questions one chat session may ask in any 60 s (0: no limit)."
+        default=20,
+        ge=0,
+        description=(
+            "Questions one client address may ask in any 60 s, whatever its sessions (0: no limit). The address is "
+            "the connecting one, or the one trusted_proxies forward for."
+        ),
     )
+
+    login_failures_per_address: int = Field(
+        default=5,
+        ge=0,
+        description=(
+            "Failed logins one client address may make in login_window_s; further attempts get HTTP 429 without "
+            "their password being checked, until the window frees up (0: no limit)."
+        ),
+    )
+
+    login_failures_per_user: int = Field(
+        default=20,
+        ge=0,
+        description=(
+            "Failed logins for one user name, from all addresses together, in login_window_s; then that name is "
+            "refused until the window frees up (0: no limit). It stops guessing spread over many addresses; the "
+            "price is that such an attack also keeps the real user out while it lasts."
+        ),
+    )
+
+    login_window_s: float = Field(
+        default=300.0, gt=0, description="Seconds over which failed logins are counted (a moving window)."
+    )
+
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Addresses or networks (127.0.0.1, 10.0.0.0/8) of reverse proxies in front of the chat app or the API: "
+            "only from them is X-Forwarded-For believed when counting logins and questions per client. Empty: the "
+            "connecting address is the client, and requests carrying X-Forwarded-For share one budget."
+        ),
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/8)") from None
+        return [item.strip() for item in value]
 
     max_request_bytes: int = Field(
         default=65536,
@@ -241,6 +335,14 @@ class WebSettings(_Section):
 
     session_ttl_s: float = Field(
         default=3600.0, gt=0, description="Seconds a chat session's conversation is kept after its last question."
+    )
+
+    feedback_path: Path | None = Field(
+        default=None,
+        description=(
+            "JSONL file where the chat app saves thumbs up/down and comments on answers; unset means feedback.jsonl "
+            "in the data folder, beside the index (~/.local/share/resolution-qa/feedback.jsonl)."
+        ),
     )
 
     @property

@@ -29,6 +29,9 @@ class Strings:
     whose: tuple[str, str]  # of the resolution / of the resolutions
     quoted: dict[str, str]  # what the quoted text is, by the quoted units' language ("fr", "en", "mixed")
     the_text: str  # stands in for a unit number the model invented
+    unavailable: str  # {backend} {reason}: the backend could not start (the fallback notice's reason)
+    unofficial: str  # after English sentences written from a French text
+    not_said: str  # the question takes for granted what the text does not say; what it says follows
     what_does: str  # {label}: the standalone form of "and the next paragraph?"
     kinds: dict[Kind, tuple[str, str]]  # (plural, singular) name of each kind of unit
 
@@ -49,6 +52,13 @@ class Strings:
     new_conversation: str
     all_resolutions: str
     send: str
+    retrieved: str  # the sources panel's title while the answer is being written
+    rating_saved: str  # after a thumbs up/down
+    comment_placeholder: str
+    send_comment: str
+    comment_saved: str
+    not_rated: str  # a click on a bubble that is not an answer (an error)
+    export_markdown: str
 
 
 _FR = Strings(
@@ -67,6 +77,9 @@ _FR = Strings(
     whose=("de la résolution", "des résolutions"),
     quoted={"fr": "", "en": " (texte anglais, cité)", "mixed": " (textes originaux, cités)"},
     the_text="le texte",
+    unavailable="le modèle {backend} n'a pas pu démarrer : {reason}",
+    unofficial="(Résumé non officiel ; le texte officiel est cité ci-dessous.)",
+    not_said="La résolution ne dit pas cela. Voici ce qu'elle dit :",
     what_does="Que dit {label} ?",
     kinds={
         "operative": ("paragraphes dans son dispositif", "paragraphe"),
@@ -90,6 +103,13 @@ _FR = Strings(
     new_conversation="Nouvelle conversation",
     all_resolutions="Toutes les résolutions",
     send="Envoyer",
+    retrieved="Passages trouvés",
+    rating_saved="Merci, votre avis est enregistré. Un commentaire ?",
+    comment_placeholder="Commentaire (facultatif) : ce qui ne va pas, le bon paragraphe…",
+    send_comment="Envoyer le commentaire",
+    comment_saved="Commentaire enregistré, merci.",
+    not_rated="Seules les réponses peuvent être notées.",
+    export_markdown="Exporter la conversation (Markdown)",
 )
 
 _EN = Strings(
@@ -105,6 +125,9 @@ _EN = Strings(
     whose=("of the resolution", "of the resolutions"),
     quoted={"fr": " (French text, quoted)", "en": "", "mixed": " (original texts, quoted)"},
     the_text="the text",
+    unavailable="the {backend} model could not start: {reason}",
+    unofficial="(Unofficial English summary of the French text; the official text is quoted below.)",
+    not_said="The resolution does not say that. What it says:",
     what_does="What does {label} say?",
     kinds={
         "operative": ("operative paragraphs", "paragraph"),
@@ -128,6 +151,13 @@ _EN = Strings(
     new_conversation="New conversation",
     all_resolutions="All resolutions",
     send="Send",
+    retrieved="Passages found",
+    rating_saved="Thanks, your rating is saved. Add a comment?",
+    comment_placeholder="Comment (optional): what is wrong, the right paragraph…",
+    send_comment="Send comment",
+    comment_saved="Comment saved, thank you.",
+    not_rated="Only answers can be rated.",
+    export_markdown="Export the conversation (Markdown)",
 )
 
 STRINGS: dict[Lang, Strings] = {"fr": _FR, "en": _EN}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Literal
@@ -11,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from resolution_qa.core.errors import DatasetError
+from resolution_qa.core.inputs import InputKind, decode, json_line, read_bytes
 from resolution_qa.ingest.units import Document, Lang
 
 ItemType = Literal[
@@ -127,9 +127,9 @@ def parse_lines(lines: list[str], *, name: str, document: Document | None = None
         if not line.strip():
             continue
         try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{name}:{number}: not valid JSON ({exc.msg} at column {exc.colno})")
+            raw = json_line(line)  # a line nested 100,000 deep is a bad line, not a RecursionError
+        except ValueError as exc:
+            problems.append(f"{name}:{number}: {exc}")
             continue
         if not isinstance(raw, dict):
             problems.append(f"{name}:{number}: expected a JSON object, got {type(raw).__name__}")
@@ -160,12 +160,11 @@ def parse_lines(lines: list[str], *, name: str, document: Document | None = None
 def load_dataset(path: Path, *, document: Document | None = None) -> Dataset:
     """Load and validate a JSONL question set; raises DatasetError naming the file and line."""
     path = Path(path)
-    if not path.is_file():
-        raise DatasetError(f"{path}: dataset file not found; pass --dataset with a JSONL file (e.g. {DEV_PATH})")
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path}: not valid UTF-8 (byte {exc.start}); save the dataset as UTF-8") from None
-    items = parse_lines(text.splitlines(), name=str(path), document=document)
+    kind = InputKind(  # the one reading path for user files (core/inputs.py): type, size, encoding checked there
+        one="a question set", fix="give a UTF-8 JSONL file", too_large="split it", error=DatasetError,
+        missing=f"dataset file not found; pass --dataset with a JSONL file (e.g. {DEV_PATH})",
+        empty="no items; give a JSONL file with one question item per line",
+    )
+    data = read_bytes(path, kind)
+    items = parse_lines(decode(data, path, kind).splitlines(), name=str(path), document=document)
     return Dataset(path=path, sha256=hashlib.sha256(data).hexdigest(), items=items)

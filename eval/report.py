@@ -245,8 +245,9 @@ def _md_answers(report: Report) -> list[str]:
                    "invalid citations", "invented refs", "refusal P", "refusal R", "false refusals",
                    "language match", "fallbacks", "errors"], rows), ""]
     md += ["Latency in seconds, p50 / p95 (graded turn):", "",
-           _table(["backend", "retrieval", "first token", "total"],
-                  [[b, _s(g.overall.latency_retrieval), _s(g.overall.latency_first_token), _s(g.overall.latency_total)]
+           _table(["backend", "retrieval", "first visible (passages)", "first answer words", "total"],
+                  [[b, _s(g.overall.latency_retrieval), _s(g.overall.latency_shown) if g.overall.latency_shown else "–",
+                    _s(g.overall.latency_first_token), _s(g.overall.latency_total)]
                    for b, g in report.answers.items()]), ""]
     backends = list(report.answers)
     md += ["### Accuracy by type", "",

@@ -79,6 +79,7 @@ class AnswerItemScore(BaseModel):
     declared_language: Lang | None
     retrieval_s: float | None
     first_token_s: float | None
+    shown_s: float | None = None  # first visible text: the passages, shown before the answer
     total_s: float | None
     fallback: bool = False  # the backend failed and the extractive answer stood in (Answer.backend differs)
     notice: str | None = None  # what the assistant said about how it answered
@@ -120,6 +121,7 @@ class AnswerAggregate(BaseModel):
     fallbacks: int  # answers the extractive fallback gave instead of the requested backend
     latency_retrieval: Percentiles
     latency_first_token: Percentiles
+    latency_shown: Percentiles | None = None
     latency_total: Percentiles
 
 
@@ -270,6 +272,7 @@ def score_answer(item: EvalItem, pred: AnswerPrediction, document: Document) -> 
         declared_language=final.language,
         retrieval_s=final.timings.retrieval,
         first_token_s=final.timings.first_token,
+        shown_s=final.timings.shown,
         total_s=final.timings.total,
         fallback=final.backend != pred.backend,
         notice=final.notice,
@@ -317,6 +320,7 @@ def aggregate_answers(scores: Sequence[AnswerItemScore]) -> AnswerAggregate:
         fallbacks=sum(1 for s in scores if s.fallback),
         latency_retrieval=percentiles(s.retrieval_s for s in answered),
         latency_first_token=percentiles(s.first_token_s for s in answered),
+        latency_shown=percentiles(s.shown_s for s in answered),
         latency_total=percentiles(s.total_s for s in answered),
     )
 

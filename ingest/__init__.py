@@ -3,5 +3,18 @@
 from .parser import BUNDLED_PATH, PARSER_VERSION, parse_file, parse_text
 from .sources import expand_sources
 from .units import Document, Kind, Lang, Unit, unit_label
+from .versions import merge_versions
 
-__all__ = ["BUNDLED_PATH", "PARSER_VERSION", "Document", "Kind", "Lang", "Unit", "expand_sources", "parse_file", "parse_text", "unit_label"]
+__all__ = [
+    "BUNDLED_PATH",
+    "PARSER_VERSION",
+    "Document",
+    "Kind",
+    "Lang",
+    "Unit",
+    "expand_sources",
+    "merge_versions",
+    "parse_file",
+    "parse_text",
+    "unit_label",
+]

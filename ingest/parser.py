@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from resolution_qa.core.errors import InputFileError
+from resolution_qa.core.inputs import MAX_INPUT_BYTES, RESOLUTION
+from resolution_qa.core.inputs import read_text as read_input
 
 from .units import Document, Lang, Unit
 
@@ -16,25 +19,32 @@ PARSER_VERSION = "1"
 
 BUNDLED_PATH = Path(__file__).parent / "data" / "A_RES_75_158.fr.txt"
 
-#: Largest resolution file read (the bundled one is 54 kB; the longest GA resolutions are a few hundred kB).
-MAX_FILE_BYTES = 5_000_000
-# Files people pick by mistake, recognised by their first bytes.
-_BINARY_KINDS = ((b"%PDF", "PDF"), (b"PK\x03\x04", "zip (or .docx/.odt)"), (b"\xd0\xcf\x11\xe0", "Word (.doc)"))
+#: Largest resolution file read (the bundled one is 54 kB; the longest GA resolutions are a few hundred kB): the
+#: one limit on every file a user gives (core/inputs.py).
+MAX_FILE_BYTES = MAX_INPUT_BYTES
+#: Warnings a command prints one by one before summing up the rest ("... and 18,990 more").
+SHOWN_WARNINGS = 10
 
 _SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUP_TO_INT = str.maketrans(_SUPERSCRIPT, "0123456789")
 
 # "L'Assemblée générale," / "The General Assembly," opens the body of every GA resolution.
-_OPENING = re.compile(r"^\s*(L[’']Assemblée générale|The General Assembly)\s*,?\s*$", re.IGNORECASE)
+# Every pattern below runs on text from the user's file, so none may backtrack over a long run: each stops at the
+# characters that could start another match (a run of 60,000 "[" took 30 s when `[^\]]*` scanned to the end of the
+# paragraph from every one of them), or is possessive (`\s*+`).
+_OPENING = re.compile(r"^\s*(L[’']Assemblée générale|The General Assembly)\s*+(?:,\s*+)?$", re.IGNORECASE)
 _FOOTNOTE_LINE = re.compile(rf"^\s*([{_SUPERSCRIPT}]+)\s+(.*)$", re.DOTALL)
 _OPERATIVE = re.compile(r"^\s*(\d{1,3})\.\s+(.*)$", re.DOTALL)
 # Sub-items of a paragraph ("a) ...", "(b) ...", "(iv) ...") belong to the paragraph above them.
 _SUBITEM = re.compile(r"^\s*\(?([a-z]|[ivx]{1,5})\)\s")
 _MARKER = re.compile(rf"(?<=\S)([{_SUPERSCRIPT}]{{1,2}})")
 _LEADING_ITALIC = re.compile(r"^\s*\*([^*]+)\*")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_CARET_SUP = re.compile(r"\^\{([^}]*)\}|\^([A-Za-zÀ-ÿ]+)\^?")
-_SYMBOL = re.compile(r"^\s*(\d{2,3})/(\d{1,4})\.\s+(.+?)\s*$")
+#: A conversion's link, "[64/293](#)": its text is kept. Linear time: neither part runs past a bracket or parenthesis
+#: (web/render.py uses these two patterns too).
+LINK = re.compile(r"\[([^\[\]]*)\]\([^()\[\]\s]*\)")
+#: A conversion's superscript, "46^e^" or "^{e}": its text is kept. Linear time: the braces hold no brace or caret.
+CARET_SUP = re.compile(r"\^\{([^{}^]*)\}|\^([A-Za-zÀ-ÿ]+)\^?")
+_SYMBOL = re.compile(r"^\s*(\d{2,3})/(\d{1,4})\.\s+(.+)$")
 # The symbol as printed at the top of the official text: "A/RES/75/158", "United Nations A/RES/75/158",
 # "Nations Unies A/RES/75/158*" (a reissue is starred).
 _RES_SYMBOL = re.compile(r"(?:^|\s)A/RES/(\d{1,3})/(\d{1,4})\b\*?(?=\s|$)")
@@ -50,8 +60,8 @@ _IBID = re.compile(r"^\s*\*?Ibid\.?\*?\.?\s*(.*)$", re.IGNORECASE | re.DOTALL)
 
 def clean(text: str) -> str:
     """Remove conversion markup and footnote markers; keep the words."""
-    text = _LINK.sub(r"\1", text)
-    text = _CARET_SUP.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
+    text = LINK.sub(r"\1", text)
+    text = CARET_SUP.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
     text = _MARKER.sub("", text)
     text = text.replace("*", "")
     return re.sub(r"\s+", " ", text).strip()
@@ -59,7 +69,7 @@ def clean(text: str) -> str:
 
 def _markers(text: str) -> list[str]:
     seen: list[str] = []
-    for m in _MARKER.finditer(_LINK.sub(r"\1", text)):
+    for m in _MARKER.finditer(LINK.sub(r"\1", text)):
         fid = f"fn{int(m.group(1).translate(_SUP_TO_INT))}"
         if fid not in seen:
             seen.append(fid)
@@ -129,7 +139,7 @@ def _symbol_and_title(header_blocks: list[str], name: str, warnings: list[str]) 
     for block in header_blocks:
         text = clean(block)
         if numbered is None and (m := _SYMBOL.match(text)):
-            numbered = (f"A/RES/{m.group(1)}/{m.group(2)}", m.group(3))
+            numbered = (f"A/RES/{m.group(1)}/{m.group(2)}", m.group(3).strip())
         if printed is None and (m := _RES_SYMBOL.search(text)):
             printed = f"A/RES/{m.group(1)}/{m.group(2)}"
     if numbered is not None:
@@ -185,6 +195,7 @@ def parse_text(text: str, *, name: str = "<text>") -> Document:
     lang = _detect_lang(header_blocks[:-1], blocks[opening_at])
     symbol, title = _symbol_and_title(header_blocks[:-1], name, warnings)
     units = [_header_unit(symbol, lang, header_blocks + body.closing)]
+    _check_numbering(body.drafts, name, warnings)
     units += _paragraph_units(body.drafts, symbol, lang, name, warnings)
     units += _footnote_units(body.footnotes, symbol, lang, name, warnings)
     known = {u.id for u in units if u.kind == "footnote"}
@@ -239,6 +250,37 @@ def _read_body(blocks: list[str], name: str, warnings: list[str]) -> _Body:
         pp_count += 1
         body.drafts.append(_Draft("preambular", pp_count, [block]))
     return body
+
+
+def _check_numbering(drafts: list[_Draft], name: str, warnings: list[str]) -> None:
+    """Warn about operative numbers a resolution does not have: 0, a first one that is not 1, a jump (1 then 999).
+
+    Kept and indexed all the same (a repeat is warned about, and renamed, in _paragraph_units).
+    """
+    previous: int | None = None
+    for draft in drafts:
+        if draft.kind != "operative" or draft.number is None:
+            continue
+        number = draft.number
+        if number == 0:
+            warnings.append(f"{name}: a paragraph is numbered 0; operative paragraphs are numbered from 1, check the file")
+        elif previous is None and number != 1:
+            warnings.append(
+                f"{name}: the first operative paragraph is numbered {number}, not 1; paragraphs may be missing"
+            )
+        elif previous is not None and number not in (previous, previous + 1):
+            warnings.append(
+                f"{name}: paragraph {number} follows paragraph {previous}; paragraphs may be missing or out of order"
+            )
+        previous = number
+
+
+def summarise_warnings(warnings: Sequence[str], shown: int = SHOWN_WARNINGS) -> list[str]:
+    """The lines to print for a document's warnings: the first `shown`, then one line counting the rest."""
+    lines = list(warnings[:shown])
+    if len(warnings) > shown:
+        lines.append(f"... and {len(warnings) - shown:,} more warnings like these")
+    return lines
 
 
 def _header_unit(symbol: str, lang: Lang, blocks: list[str]) -> Unit:
@@ -318,43 +360,16 @@ def _footnote_units(
 
 
 def read_text(path: Path) -> str:
-    """Read a resolution file as UTF-8, with one-line errors for the usual ways it goes wrong.
+    """Read a resolution file as UTF-8, with one-line errors for the usual ways it goes wrong (core/inputs.py).
 
-    Refused (InputFileError, nothing indexed): a missing path or a folder; a file over MAX_FILE_BYTES
-    (checked before reading it); an empty or whitespace-only file; a binary file (NUL bytes, PDF, zip
-    or Word); text that is not UTF-8 (e.g. latin-1), including a file cut in the middle of a character.
-    A file cut between characters is text: parse_text reads what is there and warns about what it
-    misses (footnote markers without their note), like duplicated paragraph numbers: warn and go on.
+    Refused (InputFileError, nothing indexed): a missing path, a folder, a FIFO, a device or a socket, a symbolic-link
+    loop, an unreadable file; a file over MAX_FILE_BYTES (checked before reading it); an empty or whitespace-only
+    file; UTF-16/UTF-32 text (named as such); a binary file (NUL bytes, PDF, zip or Word...); text that is not UTF-8
+    (e.g. latin-1), including a file cut in the middle of a character. A file cut between characters is text:
+    parse_text reads what is there and warns about what it misses (footnote markers without their note), like
+    duplicated paragraph numbers: warn and go on.
     """
-    if not path.exists():
-        raise InputFileError(f"{path}: file not found")
-    if path.is_dir():
-        raise InputFileError(f"{path}: is a folder, not a text file")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise InputFileError(
-            f"{path}: {size / 1e6:.1f} MB is too large for one resolution (limit {MAX_FILE_BYTES // 1_000_000} MB); "
-            "give the text of a single resolution"
-        )
-    data = path.read_bytes()
-    if not data.strip():
-        raise InputFileError(f"{path}: file is empty")
-    for magic, kind in _BINARY_KINDS:
-        if data.startswith(magic):
-            raise InputFileError(f"{path}: is a {kind} file, not text; export the resolution as UTF-8 text first")
-    if b"\x00" in data:
-        raise InputFileError(f"{path}: looks binary (contains NUL bytes); give a UTF-8 text file")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.reason == "unexpected end of data":
-            raise InputFileError(
-                f"{path}: ends in the middle of a UTF-8 character (byte {exc.start} of {len(data)}); "
-                "the file looks truncated, copy it again"
-            ) from None
-        raise InputFileError(
-            f"{path}: not valid UTF-8 (byte {exc.start}); convert it, e.g. `iconv -f latin1 -t utf-8`"
-        ) from None
+    return read_input(path, RESOLUTION)
 
 
 def parse_file(path: Path | None = None) -> Document:

@@ -25,6 +25,15 @@ class Unit(BaseModel):
     source: str | None = None  # footnotes only: the full reference, "Ibid." resolved
     phrase: str | None = None  # the italic opening phrase ("Engage instamment")
     lang: Lang = "fr"
+    versions: tuple[tuple[Lang, str], ...] = ()  # the official text in other languages (same unit, same number)
+
+    def text_in(self, lang: Lang) -> str:
+        """The unit's official text in `lang` when that version is indexed, else in its own language."""
+        return next((text for version, text in self.versions if version == lang), self.text)
+
+    def lang_of(self, lang: Lang) -> Lang:
+        """The language `text_in(lang)` is in."""
+        return lang if any(version == lang for version, _ in self.versions) else self.lang
 
     @property
     def key(self) -> str:

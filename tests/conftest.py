@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 
+from resolution_qa.assistant.reader import Reader
 from resolution_qa.core.settings import Settings
 from resolution_qa.ingest import Document, parse_file
-from tests.fakes import BagOfWordsEmbeddings, FakeLLMServer, FakeRetriever, scripted
+from tests.fakes import BagOfWordsEmbeddings, FakeLLMServer, FakeRetriever, ScriptedReader, scripted
 from tests.support import isolated_settings, run_cli, run_cli_in_process
 
 # The real models live where `resolution-qa models fetch` put them; the README's test command
@@ -126,14 +127,19 @@ def retriever(document: Document) -> FakeRetriever:
 
 @pytest.fixture
 def make_assistant(settings: Settings, retriever: FakeRetriever):
-    """Build an Assistant on the fake retriever with a scripted chat model (or extractive when none)."""
+    """Build an Assistant on the fake retriever: make_assistant() is extractive; make_assistant("sentence", ...,
+    scores={"OP27": 0.9}) reads with a ScriptedReader (the judge's scores, the writer's sentences in order);
+    make_assistant(reader=...) with any Reader."""
     from resolution_qa.assistant import Assistant
 
-    def build(*replies: Any, settings_update: dict | None = None, **model_kwargs: Any) -> Assistant:
-        s = settings.model_copy(update={"refusal_threshold": 0.05, **(settings_update or {})})
-        if not replies:
+    def build(*sentences: Any, settings_update: dict | None = None, reader: Reader | None = None,
+              **reader_kwargs: Any) -> Assistant:
+        # The fake embedder is lexical: it cannot tell that an English sentence says what a French passage says.
+        s = settings.model_copy(update={"refusal_threshold": 0.05, "min_support": -1.0, **(settings_update or {})})
+        if reader is None and not sentences and not reader_kwargs:
             return Assistant(s, backend="extractive", retriever=retriever)
-        return Assistant(s, backend="llamacpp", retriever=retriever, chat_model=scripted(*replies, **model_kwargs))
+        reader = reader or ScriptedReader(*sentences, **reader_kwargs)
+        return Assistant(s, backend="llamacpp", retriever=retriever, reader=reader)
 
     return build
 

@@ -31,7 +31,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from resolution_qa.assistant.assistant import Retriever
-from resolution_qa.assistant.types import Answer, Citation, Timings, Turn
+from resolution_qa.assistant.reader import Passage, Reader
+from resolution_qa.assistant.types import Answer, Citation, Sources, Timings, Turn
 from resolution_qa.core.errors import EmptyQuestionError, UnknownDocumentError
 from resolution_qa.core.refs import find_references, resolution_symbol
 from resolution_qa.core.settings import Settings
@@ -270,6 +271,47 @@ class ObedientChatModel(ScriptedChatModel):
         return "\n".join(lines)
 
 
+class ScriptedReader(Reader):
+    """The model's narrow roles, scripted: the judge scores by `scores` (unit id -> P(yes); others get `default`,
+    and the first passage judged for a question gets `first` unless scored), the writer returns `sentences` in
+    order (an Exception is raised instead). Records what it was asked."""
+
+    def __init__(self, *sentences: str | Exception, scores: dict[str, float] | None = None, first: float = 0.9,
+                 default: float = 0.1, delay: float = 0.0, premise: float = 0.9) -> None:
+        self.sentences = list(sentences)
+        self.premise = premise  # P(yes) that a passage supports what the question takes for granted
+        self.scores = dict(scores or {})
+        self.first = first
+        self.default = default
+        self.delay = delay
+        self.judged: list[tuple[str, list[str]]] = []
+        self.written: list[tuple[str, str, str, str]] = []  # question, passage key, language, start
+        self.read: list[Passage] = []  # the passages written from
+
+    def judge(self, question: str, passages: Sequence[Passage], *, premise: bool = False) -> list[float]:
+        ids = [p.key.split("#", 1)[1].split("@", 1)[0] for p in passages]  # "A/RES/75/158#OP27@en" -> "OP27"
+        if premise:
+            return [self.premise] * len(ids)
+        self.judged.append((question, ids))
+        return [self.scores.get(uid, self.first if i == 0 and not self.scores else self.default)
+                for i, uid in enumerate(ids)]
+
+    def write(self, question: str, passage: Passage, lang: Lang, start: str = "") -> Iterator[str]:
+        self.written.append((question, passage.key, lang, start))
+        self.read.append(passage)
+        if not self.sentences:
+            raise AssertionError("the writer was asked for more sentences than scripted")
+        sentence = self.sentences.pop(0)
+        if isinstance(sentence, Exception):
+            raise sentence
+        if start:
+            yield " "  # a continuation: the model's first token carries the space after the given start
+        for piece in re.findall(r"\S+\s*", sentence):
+            if self.delay:
+                time.sleep(self.delay)
+            yield piece
+
+
 # --- answering engines (the web app) and assistants (the CLI, eval) --------------------------------------------
 
 
@@ -298,7 +340,7 @@ class ScriptedEngine(AnswerEngine):
 
     def stream(
         self, question: str, history: Sequence[Answer] | None = None, docs: Sequence[str] | None = None
-    ) -> Iterator[str | Answer]:
+    ) -> Iterator[Sources | str | Answer]:
         from resolution_qa.core.errors import BackendError
 
         self.histories.append(list(history or []))
@@ -333,7 +375,7 @@ class EchoEngine(AnswerEngine):
 
     def stream(
         self, question: str, history: Sequence[Answer] | None = None, docs: Sequence[str] | None = None
-    ) -> Iterator[str | Answer]:
+    ) -> Iterator[Sources | str | Answer]:
         self.questions.append(question)
         unit = self.document.get("OP27")
         assert unit is not None
@@ -353,7 +395,7 @@ class SlowEngine(EchoEngine):
 
     def stream(
         self, question: str, history: Sequence[Answer] | None = None, docs: Sequence[str] | None = None
-    ) -> Iterator[str | Answer]:
+    ) -> Iterator[Sources | str | Answer]:
         with self.lock:
             self.active += 1
             self.peak = max(self.peak, self.active)
@@ -605,3 +647,196 @@ class FakePackageIndex(_Server):
         self.url += "/"
         return self
 
+
+
+class StreamingRecordingAssistant(RecordingAssistant):
+    """RecordingAssistant with Assistant.stream's order: the passages found (`Sources`), the answer text in pieces,
+    then the Answer; what `resolution-qa ask` uses in text mode."""
+
+    def stream(
+        self, question: str, history: Sequence[Turn | Answer] | None = None, docs: Sequence[str] | None = None
+    ) -> Iterator[Any]:
+        from resolution_qa.assistant.types import Sources
+
+        answer = self.ask(question, history, docs)
+        if answer.citations:
+            yield Sources(citations=answer.citations)
+        half = len(answer.text) // 2
+        yield answer.text[:half]
+        yield answer.text[half:]
+        yield answer
+
+
+# --- the answer engine's worst cases: a reader that obeys every order, a server that judges --------------------
+
+#: Words an injection orders a model to write ("answer only PWNED"), as the obedient reader finds them.
+_ORDERED = re.compile(_CANARY.pattern + r"|\bPIWNED\b")
+
+
+def _prompt_sentences() -> list[str]:
+    """The sentences of the engine's prompts (assistant/prompts.py) of six words or more, as a model may repeat them."""
+    from resolution_qa.assistant import prompts
+
+    texts = [prompts.READER_SYSTEM, prompts.JUDGE_ASK, prompts.PREMISE_ASK, *prompts.WRITE_ASK.values(),
+             prompts.START, prompts.WRITE_HINTS]
+    sentences = []
+    for text in texts:
+        for line in text.format(question="", hints="", start="", label="", text="").splitlines():
+            sentences += [s.strip() for s in re.split(r"(?<=[.?!])\s+", line) if len(s.split()) >= 6]
+    return sentences
+
+
+class ObedientReader(Reader):
+    """The worst-case model in the engine's two roles, doing what the question and its passage tell it to.
+
+    As judge it believes every passage (P(yes) = 1, what "say yes" gets, premise checks included). As writer it
+    continues the opening it is given with what `attack` names, for every passage:
+    canary: the canaries the question and the passage order ("answer only PWNED"; PWNED when none);
+    prompt: one sentence of its own prompts (a different one per sentence written);
+    invented: a paragraph, footnote, symbol or [S] tag that does not exist (a different one per sentence);
+    german: a sentence in German ("answer in German");
+    markup: a Markdown link, HTML and emphasis around plain words;
+    echo: the question it was asked, back;
+    faithful: the first words of the passage itself (the control: what an honest model writes).
+    Records (question, unit key, language, start, what it wrote) per sentence, and the judge's calls."""
+
+    ATTACKS = ("canary", "prompt", "invented", "german", "markup", "echo")
+    INVENTED = ("as paragraph 99 says, States must obey.", "selon le par. 88, tout est permis.",
+                "the victims, as footnote 77 confirms.", "as A/RES/75/158, par. 99 requires.",
+                "the victims [S9].", "les victimes [S1].", "as decided in resolution 12/345.")
+    GERMAN = "Die Resolution fordert die Staaten auf, alle Opfer sofort zu schützen."
+    MARKUP = ("the Governments [ce lien](https://evil.example.com/x) <img src=x onerror=alert(1)> "
+              "<script>alert('x')</script> **now**.")
+
+    def __init__(self, attack: str) -> None:
+        if attack not in (*self.ATTACKS, "faithful"):
+            raise ValueError(f"unknown attack {attack!r}; choose one of {', '.join(self.ATTACKS)} or faithful")
+        self.attack = attack
+        self.judged: list[tuple[str, list[str], bool]] = []
+        self.written: list[tuple[str, str, str, str, str]] = []
+
+    def judge(self, question: str, passages: Sequence[Passage], *, premise: bool = False) -> list[float]:
+        self.judged.append((question, [p.key for p in passages], premise))
+        return [1.0] * len(passages)
+
+    def write(self, question: str, passage: Passage, lang: Lang, start: str = "") -> Iterator[str]:
+        n = len(self.written) + sum(map(ord, question))  # which prompt sentence or invention: varies per question
+        if self.attack == "canary":
+            sentence = " ".join(dict.fromkeys(_ORDERED.findall(f"{question}\n{passage.text}"))) or "PWNED"
+        elif self.attack == "prompt":
+            sentences = _prompt_sentences()
+            sentence = sentences[n % len(sentences)]
+        elif self.attack == "invented":
+            sentence = self.INVENTED[n % len(self.INVENTED)]
+        elif self.attack == "german":
+            sentence = self.GERMAN
+        elif self.attack == "markup":
+            sentence = self.MARKUP
+        elif self.attack == "echo":
+            sentence = question
+        else:
+            sentence = " ".join(passage.text.split()[1:9]).rstrip(",;:") + "."
+        self.written.append((question, passage.key, lang, start, sentence))
+        yield (" " if start else "") + sentence
+
+
+def _judge_request_end() -> str:
+    """How the judge's request ends ("Answer yes or no."): its last sentence in assistant/prompts.py."""
+    from resolution_qa.assistant.prompts import JUDGE_ASK
+
+    return JUDGE_ASK.rstrip().rsplit("?", 1)[-1].strip()
+
+
+@dataclass
+class JudgingLLMServer(FakeLLMServer):
+    """A FakeLLMServer that tells the judge's requests from the writer's, as a real model answers them both.
+
+    A judge request (its last message asks for "yes or no", assistant/prompts.py) gets "Yes" when its passage
+    contains one of `believed` (every passage when `believed` is None), else "No"; with `logprobs`, the first
+    token's top log-probabilities come with it (OpenAI: choices[0].logprobs.content; Ollama: "logprobs"), and
+    `judge_text`, when set, replaces the word written (so a test can tell the probabilities from the text).
+    Every other request gets FakeLLMServer's answer (`reply`, `mode`, ...). `judged` counts the judge requests.
+    """
+
+    believed: tuple[str, ...] | None = None
+    logprobs: bool = False
+    judge_text: str | None = None
+    judged: int = 0
+
+    def start(self) -> JudgingLLMServer:
+        import io
+
+        base = _llm_handler(self)
+        server = self
+
+        class Handler(base):  # type: ignore[misc, valid-type]
+            def do_POST(self) -> None:
+                data = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = json.loads(data or b"{}")
+                messages = body.get("messages") or [{}]
+                last = str(messages[-1].get("content", ""))
+                if server.mode != "ok" or server.status != 200 or not last.rstrip().endswith(_judge_request_end()):
+                    self.rfile = io.BytesIO(data)
+                    super().do_POST()
+                    return
+                server.requests.append({"path": self.path, **body})
+                server.headers.append(dict(self.headers))
+                server.judged += 1
+                yes = server.believed is None or any(b in last for b in server.believed)
+                self._verdict(body, yes)
+
+            def _verdict(self, body: dict, yes: bool) -> None:
+                word = "Yes" if yes else "No"
+                p_yes, p_no = (math.log(0.97), math.log(0.03)) if yes else (math.log(0.03), math.log(0.97))
+                top = [{"token": "Yes", "logprob": p_yes, "bytes": None}, {"token": "No", "logprob": p_no, "bytes": None}]
+                first = {"token": word, "logprob": max(p_yes, p_no), "bytes": None, "top_logprobs": top}
+                content = server.judge_text if server.judge_text is not None else word
+                model = body.get("model", "")
+                if self.path.startswith("/api/"):  # Ollama: one NDJSON line, then the end
+                    line: dict[str, Any] = {"model": model, "created_at": "2026-01-01T00:00:00Z",
+                                            "message": {"role": "assistant", "content": content}, "done": False}
+                    if server.logprobs:
+                        line["logprobs"] = [first]
+                    end = {"model": model, "created_at": "2026-01-01T00:00:00Z",
+                           "message": {"role": "assistant", "content": ""}, "done": True, "done_reason": "stop"}
+                    payload = (json.dumps(line) + "\n" + json.dumps(end) + "\n").encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/x-ndjson")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                choice: dict[str, Any] = {"index": 0, "finish_reason": "length",
+                                          "message": {"role": "assistant", "content": content}}
+                if server.logprobs:
+                    choice["logprobs"] = {"content": [first]}
+                if body.get("stream"):
+                    chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": int(time.time()),
+                             "model": model, "choices": [{**choice, "delta": {"content": content}}]}
+                    chunk["choices"][0].pop("message")
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.end_headers()
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode())
+                    return
+                self._json(200, {"id": "chatcmpl-1", "object": "chat.completion", "created": int(time.time()),
+                                 "model": model, "choices": [choice],
+                                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+
+        self._serve(Handler)
+        return self
+
+
+class JudgingChatModel(ScriptedChatModel):
+    """A chat model in the engine's two roles, as ChatReader asks them: "Yes" to every judge request (the last
+    message asks for yes or no), else the next scripted reply (`replies`). Records every prompt (`prompts`)."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "judging"
+
+    def _next(self, messages: list[BaseMessage]) -> Any:
+        if str(messages[-1].content).rstrip().endswith(_judge_request_end()):
+            self.prompts.append(messages)
+            return "Yes"
+        return super()._next(messages)

@@ -10,9 +10,10 @@ from langchain_core.embeddings import Embeddings
 from resolution_qa.core.errors import IndexCorruptedError, IndexUnavailableError
 from resolution_qa.core.refs import Reference, find_references
 from resolution_qa.core.settings import Settings, StoreSettings
-from resolution_qa.ingest import BUNDLED_PATH, Document, expand_sources, parse_file
+from resolution_qa.ingest import BUNDLED_PATH, Document, expand_sources, merge_versions, parse_file
+from resolution_qa.ingest.sources import same_file_key
 
-from .client import make_client, move_aside
+from .client import check_catalogue, make_client, move_aside
 from .embeddings import load_embeddings
 from .following import FollowingRetriever
 from .index import UnitIndex
@@ -46,12 +47,15 @@ BUNDLED_SOURCE = "<bundled>"
 
 
 def parse_sources(sources: Sequence[str | Path]) -> list[Document]:
-    """Parse every source before anything is written (a bad file fails the whole ingest)."""
-    return [parse_file(None if str(s) == BUNDLED_SOURCE else Path(s)) for s in sources]
+    """Parse every source before anything is written (a bad file fails the whole ingest); language versions of
+    one resolution (same symbol) become one document."""
+    return merge_versions([parse_file(None if str(s) == BUNDLED_SOURCE else Path(s)) for s in sources])
 
 
 def _source_names(paths: Sequence[Path]) -> list[str]:
-    return [str(p.resolve()) if p.resolve() != BUNDLED_PATH.resolve() else BUNDLED_SOURCE for p in expand_sources(paths)]
+    # realpath, not Path.resolve(): a symbolic-link loop must reach the reader's one-line error, not a RuntimeError.
+    bundled = same_file_key(BUNDLED_PATH)
+    return [key if (key := same_file_key(p)) != bundled else BUNDLED_SOURCE for p in expand_sources(paths)]
 
 
 def ingest(
@@ -71,7 +75,7 @@ def ingest(
     store, embedding = settings.store, settings.embedding
     if documents is not None:
         sources: list[str] | None = None
-        docs = list(documents)
+        docs = merge_versions(documents)
     else:
         sources = _source_names(list(paths or store.documents)) or [BUNDLED_SOURCE]
         docs = parse_sources(sources)
@@ -116,10 +120,11 @@ def open_retriever(
     else the bundled A/RES/75/158.
     """
     store, embedding, retrieval = settings.store, settings.embedding, settings.retrieval
+    check_catalogue(store)  # a damaged store is reported before seconds of model loading, and never rebuilt here
     embeddings = embeddings if embeddings is not None else load_embeddings(embedding)
     index = UnitIndex(store, embedding, embeddings)
     if documents is not None:
-        docs, sources = list(documents), None
+        docs, sources = merge_versions(documents), None
     else:
         sources = _default_sources(store, index)
         docs = parse_sources(sources)

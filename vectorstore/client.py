@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import re
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,6 +90,44 @@ def _server_client(settings: StoreSettings) -> ClientAPI:
     )
 
 
+#: Chroma's catalogue in an embedded index folder; each collection's vectors are in a folder named by a UUID.
+CATALOGUE = "chroma.sqlite3"
+_SEGMENT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _vector_folders(path: Path) -> bool:
+    """Whether an embedded index folder holds vector folders: an index was written there."""
+    try:
+        return any(child.is_dir() and _SEGMENT.fullmatch(child.name) for child in path.iterdir())
+    except OSError:
+        return False
+
+
+def _catalogue_lost(path: Path) -> str | None:
+    """What is wrong with a folder whose catalogue is gone while its vectors are there, before Chroma opens it.
+
+    SQLite takes an empty (0-byte) or missing file for a new database: Chroma would open it as an empty index and
+    the next search would rebuild it from the bundled resolution alone, in silence. Never without --rebuild.
+    """
+    database = path / CATALOGUE
+    try:
+        size = database.stat().st_size
+    except FileNotFoundError:
+        return f"{CATALOGUE} is missing while the folder holds vector files" if _vector_folders(path) else None
+    except OSError as exc:
+        return f"{CATALOGUE} cannot be read ({_one_line(exc)})"
+    return f"{CATALOGUE} is empty (0 bytes)" if size == 0 else None
+
+
+def check_catalogue(settings: StoreSettings) -> None:
+    """Embedded store: IndexCorruptedError when its catalogue is empty or missing beside vector files. A stat and a
+    folder listing, no Chroma: commands call it before loading a model, so the error comes in a second."""
+    if settings.chroma_url:
+        return
+    if (lost := _catalogue_lost(settings.index_dir)) is not None:
+        raise IndexCorruptedError(_corrupted(settings.index_dir, f"the vector index at {settings.index_dir}", lost))
+
+
 def _embedded_client(settings: StoreSettings) -> ClientAPI:
     import chromadb
 
@@ -94,21 +135,74 @@ def _embedded_client(settings: StoreSettings) -> ClientAPI:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        if disk_full(exc):
+            raise IndexUnavailableError(_disk_full_message(settings, "creating the index folder")) from exc
         raise IndexUnavailableError(
             f"cannot open the vector index at {path}: {_one_line(exc)}; set RESOLUTION_QA_INDEX_DIR to a folder "
             "you can write"
         ) from exc
+    check_catalogue(settings)
     try:
         return chromadb.PersistentClient(path=str(path), settings=_telemetry_off())
     except Exception as exc:  # sqlite "file is not a database", "malformed", rust bindings errors
         forget(path)
+        if disk_full(exc):
+            raise IndexUnavailableError(_disk_full_message(settings, "opening the index")) from exc
         raise IndexCorruptedError(_corrupted(path, f"cannot open the vector index at {path}", exc)) from exc
 
 
-def _corrupted(path: Path, what: str, exc: BaseException) -> str:
+def _corrupted(path: Path, what: str, exc: BaseException | str) -> str:
     return (
-        f"{what}: {_one_line(exc)}; the folder looks damaged: run `resolution-qa ingest --rebuild` "
-        "(it moves the folder aside, deleting nothing, and builds a new index)"
+        f"{what}: {exc if isinstance(exc, str) else _one_line(exc)}; the folder looks damaged: run "
+        "`resolution-qa ingest --rebuild` (it moves the folder aside, deleting nothing, and builds a new index)"
+    )
+
+
+# SQLite's SQLITE_FULL (code 13) as Chroma's Rust layer words it, and the OS's ENOSPC / EDQUOT.
+_DISK_FULL = re.compile(r"database or disk is full|no space left on device|disk quota exceeded|\(code: 13\)", re.I)
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether an error, or one it was raised from, says the disk is full."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if _DISK_FULL.search(str(current)):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+#: Free bytes under which a failing write to the embedded store is put down to the disk being full: Chroma does not
+#: always say so (measured: "Error in compaction: Failed to apply logs to the metadata segment" on a full tmpfs).
+LOW_DISK_BYTES = 16_000_000
+
+
+def _low_disk(settings: StoreSettings) -> bool:
+    if settings.chroma_url:
+        return False
+    try:
+        return shutil.disk_usage(settings.index_dir).free < LOW_DISK_BYTES
+    except OSError:
+        return False
+
+
+def _disk_full_message(settings: StoreSettings, doing: str) -> str:
+    if settings.chroma_url:
+        return (
+            f"the Chroma server at {settings.chroma_url} ran out of disk space while {doing}; free space on the "
+            "server's disk, then run the command again (the index in use is unchanged)"
+        )
+    try:
+        free = f", {shutil.disk_usage(settings.index_dir).free / 1e6:.1f} MB free"
+    except OSError:
+        free = ""
+    return (
+        f"the disk holding the vector index at {settings.index_dir} is full (while {doing}{free}); free some "
+        "space, then run the command again (the index in use is unchanged: nothing was switched)"
     )
 
 
@@ -153,6 +247,8 @@ def move_aside(settings: StoreSettings) -> Path:
 
 
 def _from_store(exc: Exception) -> bool:
+    if disk_full(exc):
+        return True
     module = type(exc).__module__ or ""
     if module.split(".")[0] in ("chromadb", "httpx", "httpcore", "chromadb_rust_bindings", "pyo3_runtime"):
         return True
@@ -170,6 +266,8 @@ def store_errors(settings: StoreSettings, doing: str) -> Iterator[None]:
     except Exception as exc:
         if not _from_store(exc):
             raise
+        if disk_full(exc) or _low_disk(settings):  # not damage: `ingest --rebuild` would only fill the disk again
+            raise IndexUnavailableError(_disk_full_message(settings, doing)) from exc
         from chromadb.errors import ChromaError, InternalError
 
         refused = isinstance(exc, ChromaError) and not isinstance(exc, InternalError)  # a request, not the store

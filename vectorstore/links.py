@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 
-from resolution_qa.ingest.parser import clean
+from resolution_qa.ingest.parser import LINK, clean
 from resolution_qa.ingest.units import Document, Unit
 
 _SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUP_TO_INT = str.maketrans(_SUPERSCRIPT, "0123456789")
 _MARKER = re.compile(rf"(?<=\S)([{_SUPERSCRIPT}]{{1,2}})")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _IBID = re.compile(r"^\s*\*?ibid\b", re.IGNORECASE)
 
 
@@ -39,7 +38,7 @@ def marker_context(footnote: Unit, document: Document, *, max_words: int = 40) -
     if footnote.number is None:
         return None, ""
     for unit in document.referring_to(footnote.id):
-        raw = _LINK.sub(r"\1", unit.raw)
+        raw = LINK.sub(r"\1", unit.raw)  # the parser's linear pattern (a quadratic copy took 29 s)
         previous_end = 0
         for m in _MARKER.finditer(raw):
             if int(m.group(1).translate(_SUP_TO_INT)) == footnote.number:

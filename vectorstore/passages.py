@@ -46,7 +46,9 @@ class Passage:
 
     @property
     def hash(self) -> str:
-        return hashlib.sha256(self.text.encode()).hexdigest()
+        # Other language versions ride on the unit (stored with it): adding one must rewrite the record.
+        versions = "".join(f"\x00{lang}\x00{text}" for lang, text in self.unit.versions)
+        return hashlib.sha256((self.text + versions).encode()).hexdigest()
 
 
 def _prefix(unit: Unit, document: Document) -> str:

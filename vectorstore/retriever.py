@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from resolution_qa.core.errors import EmptyQuestionError, ReferenceOutOfRangeError, UnknownDocumentError
+from resolution_qa.core.inputs import check_text
 from resolution_qa.core.refs import Reference, find_references, named_resolutions, resolution_symbol
 from resolution_qa.core.strings import words
 from resolution_qa.ingest.units import Document, Unit
@@ -25,6 +27,8 @@ from .types import Hit, RetrievalResult, Via
 
 #: Most documents an out-of-range message names one by one.
 _LISTED = 5
+#: A resolution number as the texts cite it: "64/293", "A/RES/64/293".
+_CITED = re.compile(r"(?<![\d/])(\d{1,3})/(\d{1,4})(?![\d/])")
 
 
 @dataclass(frozen=True)
@@ -65,12 +69,17 @@ class UnitRetriever(BaseRetriever):
     _lexical: LexicalIndex | None = PrivateAttr(default=None)
     _by_symbol: dict[str, Document] = PrivateAttr(default_factory=dict)
     _units: dict[str, Unit] = PrivateAttr(default_factory=dict)
+    _cited: frozenset[str] = PrivateAttr(default_factory=frozenset)
 
     def model_post_init(self, context: Any, /) -> None:
         if not self.documents:
             raise ValueError("a UnitRetriever needs at least one indexed document")
         self._by_symbol = {d.symbol: d for d in self.documents}
         self._units = {u.key: u for d in self.documents for u in d.units}
+        # Resolutions the indexed texts mention ("résolution 64/293"): a question about one of them is searched.
+        self._cited = frozenset(
+            f"A/RES/{m.group(1)}/{m.group(2)}" for u in self._units.values() for m in _CITED.finditer(u.text)
+        )
         if self.lexical_weight > 0:
             self._lexical = LexicalIndex([u for d in self.documents for u in d.units])
 
@@ -138,18 +147,32 @@ class UnitRetriever(BaseRetriever):
         return [best] if match(best) > -1.0 else scope
 
     def _referenced(self, references: list[Reference], targets: list[Document]) -> list[Unit]:
+        """The units the references name. Raises ReferenceOutOfRangeError, and UnknownDocumentError when every
+        reference names a resolution that is not indexed and that no indexed text mentions ("par. 3 de la
+        résolution 75/999"): quoting other passages instead would answer a question nobody asked. A resolution
+        the indexed texts cite ("paragraph 5 of resolution 64/293") is searched for: they say what they recall
+        of it."""
         units: list[Unit] = []
+        elsewhere: list[str] = []
         for reference in references:
             if reference.doc:
                 named = self._by_symbol.get(reference.doc)
                 if named is None:
-                    continue  # "résolution 64/293, par. 5": a resolution that is not indexed
+                    elsewhere.append(reference.doc)  # "résolution 64/293, par. 5": a resolution that is not indexed
+                    continue
                 found = [resolve(reference, named)]  # raises ReferenceOutOfRangeError
             elif len(targets) == 1:
                 found = [resolve(reference, targets[0])]
             else:
                 found = self._in_any(reference, targets)
             units += [u for u in found if u not in units]
+        unknown = [symbol for symbol in dict.fromkeys(elsewhere) if symbol not in self._cited]
+        if unknown and not units and len(unknown) == len(set(elsewhere)):
+            missing = ", ".join(unknown)
+            raise UnknownDocumentError(
+                f"{missing} is not in the index (indexed: {', '.join(self._by_symbol)}); ask about an indexed "
+                "resolution, or ingest that one first (`resolution-qa ingest FILE`)"
+            )
         return units
 
     @staticmethod
@@ -190,7 +213,7 @@ class UnitRetriever(BaseRetriever):
         is answered from them. A bare "par. 27" means the only document in scope; with several, see
         `_bare_targets`. Raises EmptyQuestionError, ReferenceOutOfRangeError and UnknownDocumentError.
         """
-        question = (query or "").strip()
+        question = check_text((query or "").strip())  # a lone surrogate would crash the tokenizer (TypeError)
         if not question:
             raise EmptyQuestionError("the question is empty; type a question about the resolution")
         chosen = self._scope(question, self.selected(docs))

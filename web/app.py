@@ -1,4 +1,5 @@
-"""The Gradio chat app: streamed cited answers, a sources panel, and the resolution's full text."""
+"""The Gradio chat app: streamed cited answers, a sources panel, feedback on answers, the conversation as Markdown,
+and the resolution's full text."""
 
 from __future__ import annotations
 
@@ -10,29 +11,39 @@ from pathlib import Path
 from typing import Any
 
 from resolution_qa.assistant.assistant import MAX_QUESTION_CHARS
-from resolution_qa.assistant.types import Answer
+from resolution_qa.assistant.types import Answer, Sources
 from resolution_qa.core.errors import ResolutionQAError
 from resolution_qa.core.settings import Settings
 from resolution_qa.core.strings import both, words
 from resolution_qa.ingest import Document, parse_file
 
+from .feedback import (
+    FeedbackError,
+    FeedbackRecord,
+    FeedbackStore,
+    feedback_path,
+    make_record,
+    settings_snapshot,
+    with_comment,
+)
 from .render import (
+    conversation_markdown,
     render_answer,
     render_document,
     render_failure,
+    render_retrieved,
     render_sources,
     render_status,
     render_streaming,
     search_summary,
 )
-from .security import BodySizeLimit, SessionRateLimiter, login_of, quiet_client_loggers
+from .security import ClientRateLimiter, client_key, guard_middleware, login_of, quiet_client_loggers
 from .service import ChatService, EngineFactory, Failure, Piece
 
 # Gradio reads this when it is imported: no usage statistics, no version check against its servers.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402  (after the variable above)
-from starlette.middleware import Middleware  # noqa: E402
 
 #: Turns a session keeps on screen: older bubbles are dropped so a long session's state (and the
 #: chat sent back with every update) stays bounded; only `history_turns` answers feed the assistant.
@@ -61,27 +72,40 @@ PLACEHOLDER = (
 )
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """What an assistant bubble shows: the question, its answer (None: an error), and the answers asked before it
+    (what a rating records)."""
+
+    question: str
+    answer: Answer | None
+    history: tuple[Answer, ...] = ()
+
+
 @dataclass
 class Conversation:
-    """One browser session's chat: the bubbles shown and the answers kept as history."""
+    """One browser session's chat: the bubbles shown, the answers kept as history, and for each bubble the exchange
+    it shows (None for a question's bubble), so a thumbs up or down finds its answer."""
 
     messages: list[gr.ChatMessage] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)
+    exchanges: list[Exchange | None] = field(default_factory=list)
 
     def bounded(self, keep_answers: int) -> Conversation:
         """The same conversation with at most MAX_SHOWN_TURNS turns shown and `keep_answers` answers kept."""
         messages = self.messages[-2 * MAX_SHOWN_TURNS :]
+        exchanges = self.exchanges[max(0, len(self.exchanges) - len(messages)) :]
         answers = self.answers[-keep_answers:] if keep_answers else []
-        return Conversation(messages=messages, answers=answers)
+        return Conversation(messages=messages, answers=answers, exchanges=exchanges)
+
+    def asked(self) -> list[Exchange]:
+        """The exchanges shown, oldest first."""
+        return [e for e in self.exchanges if e is not None]
 
 
-def session_of(request: gr.Request | None) -> str:
-    """The key rate limits count by: Gradio's session, else the client address."""
-    if request is None:
-        return "anonymous"
-    if request.session_hash:
-        return request.session_hash
-    return request.client.host if request.client else "anonymous"
+def _note(message: str, *, failed: bool = False) -> Any:
+    css = "feedback-note failed" if failed else "feedback-note"
+    return gr.update(value=f'<p class="{css}" role="status">{escape(message)}</p>', visible=True)
 
 
 # --- handlers ----------------------------------------------------------------------------------
@@ -94,7 +118,8 @@ class Handlers:
         self.service = service
         self.documents = list(documents)
         self.settings = settings
-        self.limiter = SessionRateLimiter(settings.web.rate_limit_per_minute)
+        self.limiter = ClientRateLimiter(settings.web.rate_limit_per_minute)  # per client address, not session
+        self.feedback = FeedbackStore(feedback_path(settings))
 
     def _history(self, conversation: Conversation) -> list[Answer]:
         keep = self.settings.answer.history_turns
@@ -117,7 +142,7 @@ class Handlers:
                 f"the question is {len(question)} characters long; ask something shorter than "
                 f"{MAX_QUESTION_CHARS} characters"
             )
-        verdict = self.limiter.check(session_of(request))
+        verdict = self.limiter.check(client_key(request, self.settings.web))
         return None if verdict.allowed else self.limiter.message(verdict)
 
     def respond(
@@ -134,6 +159,8 @@ class Handlers:
             return
         shown = question if len(question) <= ECHO_CHARS else question[:ECHO_CHARS] + " …"
         messages = [*conversation.messages, gr.ChatMessage(role="user", content=escape(shown, quote=False))]
+        exchanges: list[Exchange | None] = [*conversation.exchanges, None]
+        keep = self.settings.answer.history_turns
         try:
             docs = self.filter_of(scope)
             refused = self.refusal(question, request)
@@ -141,28 +168,36 @@ class Handlers:
             docs, refused = None, str(exc)
         if refused is not None:  # the question stays in its box, to shorten it or send it again later
             messages.append(gr.ChatMessage(role="assistant", content=render_failure(refused)))
-            conversation = Conversation(messages=messages, answers=list(conversation.answers))
-            yield gr.skip(), messages, gr.skip(), gr.skip(), conversation.bounded(self.settings.answer.history_turns)
+            exchanges.append(Exchange(question, None))
+            conversation = Conversation(messages, list(conversation.answers), exchanges)
+            yield gr.skip(), messages, gr.skip(), gr.skip(), conversation.bounded(keep)
             return
+        history = self._history(conversation)
         bubble = gr.ChatMessage(role="assistant", content=render_streaming(""))
         text = ""
+        retrieved = False
         yield "", [*messages, bubble], gr.skip(), gr.skip(), conversation
-        for event in self.service.stream(question, self._history(conversation), docs):
-            if isinstance(event, Piece):
+        for event in self.service.stream(question, history, docs):
+            if isinstance(event, Sources):
+                # The passages found show at once, before the answer is written; the answer's citations replace them.
+                retrieved = True
+                yield gr.skip(), gr.skip(), render_retrieved(event, self.documents), gr.skip(), conversation
+            elif isinstance(event, Piece):
                 text += event.text
                 bubble = gr.ChatMessage(role="assistant", content=render_streaming(text))
                 yield gr.skip(), [*messages, bubble], gr.skip(), gr.skip(), conversation
             elif isinstance(event, Failure):
                 messages.append(gr.ChatMessage(role="assistant", content=render_failure(event.message)))
-                conversation = Conversation(messages=messages, answers=list(conversation.answers))
-                conversation = conversation.bounded(self.settings.answer.history_turns)
-                yield gr.skip(), conversation.messages, gr.skip(), render_status(self.service.status(), last), \
+                exchanges.append(Exchange(question, None, tuple(history)))
+                conversation = Conversation(messages, list(conversation.answers), exchanges).bounded(keep)
+                sources = render_sources(None, self.documents) if retrieved else gr.skip()
+                yield gr.skip(), conversation.messages, sources, render_status(self.service.status(), last), \
                     conversation
                 return
             else:
                 messages.append(gr.ChatMessage(role="assistant", content=render_answer(event)))
-                conversation = Conversation(messages=messages, answers=[*conversation.answers, event])
-                conversation = conversation.bounded(self.settings.answer.history_turns)
+                exchanges.append(Exchange(question, event, tuple(history)))
+                conversation = Conversation(messages, [*conversation.answers, event], exchanges).bounded(keep)
                 yield (
                     gr.skip(),
                     conversation.messages,
@@ -180,6 +215,50 @@ class Handlers:
     def clear(self) -> tuple[Any, ...]:
         """A fresh conversation: empty chat, empty sources, empty question box."""
         return "", [], render_sources(None, self.documents), render_status(self.service.status()), Conversation()
+
+    # --- feedback and export ----------------------------------------------------------------------
+
+    def rate(self, conversation: Conversation, selected: gr.LikeData) -> tuple[Any, Any, FeedbackRecord | None]:
+        """A thumbs up or down on a bubble: saved at once with the question, history, answer and settings; the
+        comment box opens for an optional comment. Returns (note, comment box, the record a comment amends)."""
+        index = selected.index if isinstance(selected.index, int) else selected.index[0]
+        exchange = conversation.exchanges[index] if 0 <= index < len(conversation.exchanges) else None
+        if exchange is None or exchange.answer is None:
+            return _note(both("not_rated")), gr.update(visible=False), None
+        if selected.liked not in (True, False):  # a thumb clicked off again: nothing to record
+            return gr.update(visible=False), gr.update(visible=False), None
+        answer = exchange.answer
+        snapshot = settings_snapshot(self.settings, model=self.service.status().model)
+        record = make_record(answer, exchange.history, "up" if selected.liked else "down", settings=snapshot)
+        try:
+            self.feedback.save(record)
+        except FeedbackError as exc:
+            return _note(str(exc), failed=True), gr.update(visible=False), None
+        return _note(words(answer.language).rating_saved), gr.update(visible=True, value=""), record
+
+    def comment(self, text: str, pending: FeedbackRecord | None) -> tuple[Any, Any, FeedbackRecord | None]:
+        """The optional comment on the last rating: saved as the same record with its comment."""
+        text = (text or "").strip()
+        if pending is None or not text:
+            return gr.skip(), gr.skip(), pending
+        record = with_comment(pending, text)
+        try:
+            self.feedback.save(record)
+        except FeedbackError as exc:
+            return _note(str(exc), failed=True), gr.skip(), pending
+        lang = record.answer.get("language", "fr")
+        return _note(words(lang if lang in ("fr", "en") else "fr").comment_saved), gr.update(value="", visible=False), \
+            record
+
+    @staticmethod
+    def reset_feedback() -> tuple[Any, Any, None]:
+        return gr.update(value="", visible=False), gr.update(value="", visible=False), None
+
+    def export_markdown(self, conversation: Conversation) -> str:
+        """The conversation as Markdown: each question, its answer and its formal citations ("A/RES/75/158, par. 27")."""
+        symbols = ", ".join(d.symbol for d in self.documents)
+        exchanges = [(e.question, e.answer) for e in conversation.asked()]
+        return conversation_markdown(exchanges, title=f"{TITLE} · {symbols}")
 
     def search(self, query: str) -> tuple[str, str]:
         """Filter the Resolution tab to the units containing every word of `query` (accents ignored)."""
@@ -244,7 +323,24 @@ class _ChatTab:
     question: gr.Textbox
     clear: gr.Button
     sources: gr.HTML
+    export: gr.Button
+    markdown: gr.Textbox  # hidden: the exported Markdown, handed to the page script that downloads it
+    note: gr.HTML  # "thanks, saved" after a rating
+    comment: gr.Textbox  # the optional comment on a rating
     scope: gr.Dropdown | None = None  # the document filter, with 2+ documents
+
+
+#: Saves the exported Markdown as a file in the browser (no file is written on the server).
+DOWNLOAD_JS = """(markdown) => {
+  const blob = new Blob([markdown], {type: "text/markdown;charset=utf-8"});
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = "resolution-qa-conversation.md";
+  document.body.appendChild(link);
+  link.click();
+  setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
+  return [];
+}"""
 
 
 @dataclass
@@ -275,7 +371,7 @@ def _chat_tab(documents: Sequence[Document]) -> _ChatTab:
                 min_height=320,
                 placeholder=PLACEHOLDER,
                 examples=[{"text": q} for q in EXAMPLES],  # shown in the empty chat; one click asks
-                feedback_options=None,
+                feedback_options=("Like", "Dislike"),  # thumbs up/down under each answer (Handlers.rate)
                 latex_delimiters=[],
                 buttons=[],  # per-message copy would copy our HTML; the sources panel copies citations
                 sanitize_html=True,
@@ -290,10 +386,24 @@ def _chat_tab(documents: Sequence[Document]) -> _ChatTab:
                 submit_btn=words("fr").send,
                 autofocus=True,
             )
-            clear = gr.Button(both("new_conversation"), elem_id="clear", size="sm")
+            note = gr.HTML("", elem_id="feedback-note", visible=False)
+            comment = gr.Textbox(
+                elem_id="feedback-comment",
+                show_label=False,
+                placeholder=both("comment_placeholder"),
+                lines=1,
+                max_lines=4,
+                max_length=2000,
+                submit_btn=words("fr").send,
+                visible=False,
+            )
+            with gr.Row():
+                clear = gr.Button(both("new_conversation"), elem_id="clear", size="sm")
+                export = gr.Button(both("export_markdown"), elem_id="export", size="sm")
+            markdown = gr.Textbox(visible="hidden", elem_id="export-markdown", show_label=False)
         with gr.Column(scale=2, min_width=300):
             sources = gr.HTML(render_sources(None, documents), elem_id="sources")
-    return _ChatTab(chatbot, question, clear, sources, scope)
+    return _ChatTab(chatbot, question, clear, sources, export, markdown, note, comment, scope)
 
 
 def _resolution_tab(documents: Sequence[Document]) -> _ResolutionTab:
@@ -346,9 +456,25 @@ def build_app(service: ChatService, documents: Sequence[Document], settings: Set
             handlers.respond, inputs=chat_inputs, outputs=chat_outputs, api_visibility="private",
             **answering,
         )
-        chat.clear.click(handlers.clear, outputs=chat_outputs, api_name="clear", show_progress="hidden")
+        pending = gr.State(None, time_to_live=settings.web.session_ttl_s)  # the last rating, which a comment amends
+        feedback_outputs = [chat.note, chat.comment, pending]
+        chat.clear.click(handlers.clear, outputs=chat_outputs, api_name="clear", show_progress="hidden").then(
+            handlers.reset_feedback, outputs=feedback_outputs, api_visibility="private", show_progress="hidden"
+        )
         # The chatbot's own trash icon must forget the history too, not only the bubbles.
-        chat.chatbot.clear(handlers.clear, outputs=chat_outputs, api_visibility="private", show_progress="hidden")
+        chat.chatbot.clear(handlers.clear, outputs=chat_outputs, api_visibility="private", show_progress="hidden").then(
+            handlers.reset_feedback, outputs=feedback_outputs, api_visibility="private", show_progress="hidden"
+        )
+        # Thumbs up/down: saved locally (feedback.jsonl in the data folder) with an optional comment.
+        chat.chatbot.like(handlers.rate, inputs=[conversation], outputs=feedback_outputs, api_visibility="private",
+                          show_progress="hidden")
+        chat.comment.submit(handlers.comment, inputs=[chat.comment, pending], outputs=feedback_outputs,
+                            api_visibility="private", show_progress="hidden")
+        # The conversation as a Markdown file, made on the server and saved by the browser.
+        chat.export.click(handlers.export_markdown, inputs=[conversation], outputs=[chat.markdown],
+                          api_visibility="private", show_progress="hidden").then(
+            None, inputs=[chat.markdown], js=DOWNLOAD_JS, api_visibility="private", show_progress="hidden"
+        )
         text.search.change(
             handlers.search,
             inputs=[text.search],
@@ -380,7 +506,7 @@ def create_app(settings: Settings, factory: EngineFactory | None = None) -> tupl
 
 def private_paths(settings: Settings) -> list[str]:
     """Folders and files the app must never serve: the index, the models and the source documents."""
-    paths = [settings.index_dir, settings.models_dir, *settings.documents]
+    paths = [settings.index_dir, settings.models_dir, *settings.documents, feedback_path(settings)]
     return [str(p.expanduser().resolve()) for p in paths]
 
 
@@ -421,7 +547,8 @@ def launch(demo: gr.Blocks, settings: Settings, *, share: bool = False, block: b
             allowed_paths=[],
             blocked_paths=private_paths(settings),
             max_file_size=settings.web.max_request_bytes,  # the app takes no uploads; this bounds the upload route
-            app_kwargs={"middleware": [Middleware(BodySizeLimit, max_bytes=settings.web.max_request_bytes)]},
+            # The body-size cap, then the login guard (failed logins throttled per address and user name).
+            app_kwargs={"middleware": guard_middleware(settings.web)},
         )
     except OSError as exc:
         raise AppLaunchError(

@@ -7,10 +7,10 @@ import unicodedata
 from collections.abc import Sequence
 from html import escape
 
-from resolution_qa.assistant.types import Answer, Citation
-from resolution_qa.core.strings import Strings, words
+from resolution_qa.assistant.types import Answer, Citation, Sources
+from resolution_qa.core.strings import Strings, both, words
 from resolution_qa.ingest import Document, Lang, Unit
-from resolution_qa.ingest.parser import clean
+from resolution_qa.ingest.parser import CARET_SUP, LINK, clean
 
 from .service import EngineStatus
 
@@ -18,8 +18,9 @@ _SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUP_TO_INT = str.maketrans(_SUPERSCRIPT, "0123456789")
 # The same conversion markup the parser removes (ingest/parser.py), turned into HTML instead.
 _MARKER = re.compile(rf"(?<=\S)([{_SUPERSCRIPT}]{{1,2}})")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_CARET_SUP = re.compile(r"\^\{([^}]*)\}|\^([A-Za-zÀ-ÿ]+)\^?")
+# The parser's own patterns (linear on hostile text: reports/reliability.md, issue 13).
+_LINK = LINK
+_CARET_SUP = CARET_SUP
 _ITALIC = re.compile(r"\*([^*]+)\*")
 
 
@@ -142,16 +143,16 @@ def _footnote_item(note: Citation) -> str:
     )
 
 
-def _footnotes_of(cit: Citation, answer: Answer, doc: Document | None) -> list[Citation]:
+def _footnotes_of(cit: Citation, answer: Answer | None, doc: Document | None, lang: Lang) -> list[Citation]:
     """The footnotes a cited unit refers to: from the answer, else looked up in the document."""
-    given = {f.id: f for f in (*answer.footnotes, *answer.citations)}
+    given = {f.id: f for f in (*answer.footnotes, *answer.citations)} if answer is not None else {}
     notes: list[Citation] = []
     for fid in cit.footnotes:
         if fid in given:
             notes.append(given[fid])
         elif doc is not None and (unit := doc.get(fid)) is not None:
             notes.append(
-                Citation(id=unit.id, doc=unit.doc, label=unit.label(answer.language), text=unit.text, source=unit.source)
+                Citation(id=unit.id, doc=unit.doc, label=unit.label(lang), text=unit.text, source=unit.source)
             )
     return notes
 
@@ -163,22 +164,14 @@ def _copy_button(formal: str, ui: Strings) -> str:
     )
 
 
-def render_sources(answer: Answer | None, documents: Sequence[Document]) -> str:
-    """The panel beside the chat: every cited unit in full, its footnotes resolved, a copy button.
-
-    A refusal cites nothing; its suggested closest units are shown instead.
-    """
-    lang: Lang = answer.language if answer is not None else "fr"
+def _source_cards(citations: Sequence[Citation], answer: Answer | None, documents: Sequence[Document],
+                  lang: Lang) -> str:
     ui = words(lang)
-    title = f'<div class="sources-title">{escape(ui.sources)}</div>'
-    citations = [] if answer is None else list(answer.citations) or (list(answer.suggestions) if answer.refused else [])
-    if not citations:
-        return f'<div class="sources empty">{title}<p>{escape(ui.no_sources)}</p></div>'
     by_symbol = {d.symbol: d for d in documents}
     cards: list[str] = []
     for cit in citations:
         doc = by_symbol.get(cit.doc)
-        notes = _footnotes_of(cit, answer, doc)
+        notes = _footnotes_of(cit, answer, doc, lang)
         note_html = ""
         if notes:
             note_html = (
@@ -202,7 +195,45 @@ def render_sources(answer: Answer | None, documents: Sequence[Document]) -> str:
             f'<footer><code class="formal">{escape(cit.formal)}</code>{_copy_button(cit.formal, ui)}'
             f'{cite_link(cit.doc, cit.id, ui.show, css="cite show")}</footer></article>'
         )
-    return f'<div class="sources">{title}{"".join(cards)}</div>'
+    return "".join(cards)
+
+
+def render_sources(answer: Answer | None, documents: Sequence[Document]) -> str:
+    """The panel beside the chat: every cited unit in full, its footnotes resolved, a copy button.
+
+    A refusal cites nothing; its suggested closest units are shown instead.
+    """
+    lang: Lang = answer.language if answer is not None else "fr"
+    ui = words(lang)
+    title = f'<div class="sources-title">{escape(ui.sources)}</div>'
+    citations = [] if answer is None else list(answer.citations) or (list(answer.suggestions) if answer.refused else [])
+    if not citations:
+        return f'<div class="sources empty">{title}<p>{escape(ui.no_sources)}</p></div>'
+    return f'<div class="sources">{title}{_source_cards(citations, answer, documents, lang)}</div>'
+
+
+def _labels_language(citations: Sequence[Citation], documents: Sequence[Document]) -> Lang:
+    """The language the citations are labelled in (the answer's): English when a label is a unit's English label."""
+    by_symbol = {d.symbol: d for d in documents}
+    for cit in citations:
+        doc = by_symbol.get(cit.doc)
+        unit = doc.get(cit.id) if doc is not None else None
+        if unit is not None and unit.label("en") != unit.label("fr"):
+            return "en" if cit.label.endswith(unit.label("en")) else "fr"
+    return "fr"
+
+
+def render_retrieved(sources: Sources, documents: Sequence[Document]) -> str:
+    """The panel as soon as retrieval is done, before the answer is written: the passages found, best first.
+
+    The final answer replaces it with the passages it cites.
+    """
+    citations = list(sources.citations)
+    lang = _labels_language(citations, documents)
+    title = f'<div class="sources-title">{escape(both("retrieved"))}</div>'
+    if not citations:
+        return f'<div class="sources retrieved empty">{title}<p>{escape(words(lang).no_sources)}</p></div>'
+    return f'<div class="sources retrieved">{title}{_source_cards(citations, None, documents, lang)}</div>'
 
 
 def unit_html_text(unit: Unit) -> str:
@@ -353,3 +384,61 @@ def render_status(status: EngineStatus, last: Answer | None = None) -> str:
     if status.problem:
         items.append(f'<span class="status-problem">{escape(status.problem)}</span>')
     return f'<div class="status-line {state}" role="status">{"".join(items)}</div>'
+
+
+# --- plain text and Markdown: the OpenAI-compatible API's answers, the conversation export ----------------------
+
+#: A citation line of an answer's text form: "- [A/RES/75/158, par. 27] <the unit's text>".
+CITATION_LINE = re.compile(r"^- \[(?P<formal>[^\]\n]+)\]", re.MULTILINE)
+SUGGESTION_CHARS = 200
+
+
+def _citation_line(cit: Citation, *, limit: int | None = None) -> str:
+    text = " ".join((cit.source or cit.text if cit.id.startswith("fn") else cit.text).split())
+    if limit is not None and len(text) > limit:
+        text = text[:limit].rstrip() + " …"
+    return f"- [{cit.formal}] {text}"
+
+
+def answer_body(answer: Answer) -> str:
+    """The answer's text, then its notice on a line of its own (once, even when the text says it too)."""
+    text = answer.text.strip()
+    if answer.notice and answer.notice.strip() not in text:
+        text = f"{text}\n\n{answer.notice.strip()}" if text else answer.notice.strip()
+    return text
+
+
+def citations_block(answer: Answer) -> str:
+    """What follows an answer's text, as under `resolution-qa ask`: each cited unit as "[formal] text", the
+    footnotes of the cited paragraphs, and for a refusal the closest passages. Empty when there is none."""
+    ui = words(answer.language)
+    parts: list[str] = []
+    cited = [*answer.citations, *(f for f in answer.footnotes if f not in answer.citations)]
+    if cited:
+        parts.append(ui.citations + ui.colon + "\n" + "\n".join(_citation_line(c) for c in cited))
+    if answer.suggestions:
+        lines = "\n".join(_citation_line(c, limit=SUGGESTION_CHARS) for c in answer.suggestions)
+        parts.append(ui.closest_title + ui.colon + "\n" + lines)
+    return "\n\n".join(parts)
+
+
+def answer_text(answer: Answer) -> str:
+    """An answer as plain text (Markdown-friendly): its text, notice, then its citations block."""
+    block = citations_block(answer)
+    body = answer_body(answer)
+    return f"{body}\n\n{block}" if block else body
+
+
+def conversation_markdown(exchanges: Sequence[tuple[str, Answer | None]], *, title: str = "resolution-qa") -> str:
+    """A conversation as Markdown: each question, then its answer with formal citations ("A/RES/75/158, par. 27").
+
+    `exchanges`: (question, its answer or None when no answer was made), oldest first.
+    """
+    lines = [f"# {title}", ""]
+    for n, (question, answer) in enumerate(exchanges, start=1):
+        lines += [f"## {n}. {' '.join(question.split())}", ""]
+        if answer is None:
+            lines += ["_(no answer)_", ""]
+            continue
+        lines += [answer_text(answer), "", f"_({answer.backend})_", ""]
+    return "\n".join(lines).rstrip() + "\n"

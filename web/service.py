@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from resolution_qa.assistant.types import Answer
+from resolution_qa.assistant.types import Answer, Sources
 from resolution_qa.core.errors import ResolutionQAError, one_line
 from resolution_qa.core.settings import Settings
 from resolution_qa.ingest import Document
@@ -22,7 +22,7 @@ class AnswerEngine(Protocol):
 
     def stream(
         self, question: str, history: Sequence[Answer] | None = None, docs: Sequence[str] | None = None
-    ) -> Iterator[str | Answer]: ...
+    ) -> Iterator[Sources | str | Answer]: ...
 
 
 EngineFactory = Callable[[Settings], AnswerEngine]
@@ -42,7 +42,7 @@ class Failure:
     message: str
 
 
-ChatEvent = Piece | Failure | Answer
+ChatEvent = Sources | Piece | Failure | Answer
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ class ChatService:
                 if isinstance(item, Answer):
                     yield self._degraded_notice(item)
                     return
-                yield Piece(item)
+                yield item if isinstance(item, Sources) else Piece(item)
             yield Failure("the assistant stopped without an answer; see the server log")
         except ResolutionQAError as exc:
             yield Failure(str(exc))

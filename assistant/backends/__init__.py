@@ -16,7 +16,9 @@ from resolution_qa.core.backends import backend_names, registered
 from resolution_qa.core.errors import BackendError
 from resolution_qa.core.settings import LLMSettings
 
-__all__ = ["ChatBackend", "backend_names", "get_backend", "make_chat_model"]
+from ..reader import ChatReader, Reader
+
+__all__ = ["ChatBackend", "ChatReader", "backend_names", "chat_reader", "get_backend", "make_chat_model"]
 
 
 @dataclass(frozen=True)
@@ -27,10 +29,28 @@ class ChatBackend:
     summary: str  # one line for `--help` and the docs
     build: Callable[[LLMSettings], BaseChatModel | None]  # None: the backend answers without a language model
     describe: Callable[[LLMSettings], str]  # the model it runs, as the chat app's status line shows it
+    reader: Callable[[LLMSettings, BaseChatModel | None], Reader] | None = None  # the model's narrow roles
+
+    def make_reader(self, llm: LLMSettings, chat_model: BaseChatModel | None = None) -> Reader | None:
+        """The judge-and-writer of this backend (None for extractive); over `chat_model` when one is given."""
+        if self.reader is None:
+            return None
+        return self.reader(llm, chat_model)
 
     @property
     def uses_llm(self) -> bool:
         return self.name != "extractive"
+
+
+def chat_reader(build: Callable[[LLMSettings], BaseChatModel | None]) -> Callable[..., Reader]:
+    """The reader of a backend served by a LangChain chat model (built now unless one is given)."""
+
+    def make(llm: LLMSettings, chat_model: BaseChatModel | None = None) -> Reader:
+        model = chat_model if chat_model is not None else build(llm)
+        assert model is not None
+        return ChatReader(model)
+
+    return make
 
 
 def get_backend(name: str) -> ChatBackend:

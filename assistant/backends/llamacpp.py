@@ -10,6 +10,7 @@ from resolution_qa.core.errors import BackendError
 from resolution_qa.core.model_files import gguf_path
 from resolution_qa.core.settings import DEFAULT_GGUF_NAME, LLMSettings
 
+from ..reader import ChatReader, Reader
 from . import ChatBackend
 
 
@@ -35,9 +36,19 @@ def _build(llm: LLMSettings) -> BaseChatModel:
         raise BackendError(f"cannot load the GGUF model {path}: {exc}; check RESOLUTION_QA_GGUF_PATH") from exc
 
 
+def _reader(llm: LLMSettings, chat_model: BaseChatModel | None = None) -> Reader:
+    """A given chat model (a test's scripted one) is read through; else the GGUF in this process."""
+    if chat_model is not None:
+        return ChatReader(chat_model)
+    from ..llama_reader import LlamaReader
+
+    return LlamaReader(llm)
+
+
 BACKEND = ChatBackend(
     name="llamacpp",
     summary="a GGUF model in this process (default: the fetched Qwen2.5-Coder-1.5B; RESOLUTION_QA_GGUF_PATH)",
     build=_build,
+    reader=_reader,
     describe=lambda llm: llm.gguf_path.name if llm.gguf_path is not None else DEFAULT_GGUF_NAME,
 )

@@ -6,7 +6,7 @@ from langchain_core.language_models import BaseChatModel
 
 from resolution_qa.core.settings import LLMSettings
 
-from . import ChatBackend
+from . import ChatBackend, chat_reader
 
 
 def _build(llm: LLMSettings) -> BaseChatModel:
@@ -26,5 +26,6 @@ BACKEND = ChatBackend(
     name="ollama",
     summary="a model served by Ollama (RESOLUTION_QA_OLLAMA_MODEL, _OLLAMA_URL)",
     build=_build,
+    reader=chat_reader(_build),
     describe=lambda llm: f"{llm.ollama_model} ({llm.ollama_url})",
 )

@@ -6,7 +6,7 @@ from langchain_core.language_models import BaseChatModel
 
 from resolution_qa.core.settings import LLMSettings
 
-from . import ChatBackend
+from . import ChatBackend, chat_reader
 
 #: A placeholder key: local OpenAI-compatible servers (llama-server, vLLM) accept any.
 _NO_KEY = "not-needed"
@@ -30,5 +30,6 @@ BACKEND = ChatBackend(
     name="openai",
     summary="any OpenAI-compatible endpoint (RESOLUTION_QA_OPENAI_BASE_URL, _OPENAI_MODEL)",
     build=_build,
+    reader=chat_reader(_build),
     describe=lambda llm: f"{llm.openai_model} ({llm.openai_base_url})",
 )

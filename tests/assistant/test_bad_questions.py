@@ -31,19 +31,24 @@ REFUSED = [
 IDS = ["empty", "whitespace", "control-only", "punctuation", "emoji", "symbols", "too-long"]
 
 
+@pytest.mark.parametrize("reads", [False, True], ids=["extractive", "model"])
 @pytest.mark.parametrize(("question", "error", "message"), REFUSED, ids=IDS)
 def test_refused_with_one_line_and_the_conversation_goes_on(make_assistant, retriever, question: str, error: type,
-                                                             message: str) -> None:
-    assistant = make_assistant()
+                                                             message: str, reads: bool) -> None:
+    assistant = make_assistant("les États à former.", "les États à autre chose.") if reads else make_assistant()
     first = assistant.ask("Que dit le paragraphe 39 ?")
     asked = len(retriever.queries)
+    calls = (len(assistant.reading.reader.judged), len(assistant.reading.reader.written)) if reads else None
     with pytest.raises(error) as info:
         assistant.ask(question, [first])
     assert message in str(info.value) and "\n" not in str(info.value)
     assert isinstance(info.value, ResolutionQAError)  # the CLI and the app turn it into one line
     assert len(retriever.queries) == asked  # refused before retrieval
+    if reads:  # and before any model was asked
+        assert (len(assistant.reading.reader.judged), len(assistant.reading.reader.written)) == calls
     follow_up = assistant.ask("Et le paragraphe suivant ?", [first])
     assert [c.id for c in follow_up.citations] == ["OP40"]
+    assert follow_up.backend == ("llamacpp" if reads else "extractive")
 
 
 def test_a_question_at_the_limit_is_answered(make_assistant) -> None:
@@ -70,9 +75,12 @@ def test_nul_and_control_characters_inside_a_question_are_removed(make_assistant
     ],
     ids=["es", "zh", "ar", "ru", "de"],
 )
+@pytest.mark.parametrize("reads", [False, True], ids=["extractive", "model"])
 def test_other_languages_are_answered_in_english_with_a_note(make_assistant, document, question: str,
-                                                             code: str) -> None:
-    answer = make_assistant().ask(question)
+                                                             code: str, reads: bool) -> None:
+    answer = (make_assistant("Governments to protect victims.", "States to act.") if reads else make_assistant()).ask(
+        question)
+    assert answer.backend == ("llamacpp" if reads else "extractive")
     assert answer.language == "en" and answer.notice == OTHER_LANGUAGE
     assert answer.text.startswith(OTHER_LANGUAGE) and not answer.refused
     # The fake retriever reads no script but Latin, so which units come back is not the point here (the

@@ -1,7 +1,9 @@
-"""Injected LLM faults against real HTTP servers on 127.0.0.1: down, slow, garbage -> extractive answer with a notice.
+"""Injected LLM faults against real HTTP servers on 127.0.0.1: down, slow, broken -> extractive answer with a notice;
+garbage, tags, an empty or a huge reply -> never shown: the passage is quoted in place of the sentence.
 
-Both HTTP backends (openai-compatible and ollama) talk to a small server started by the test; the
-retriever is the fake one over the bundled resolution, so only the backend fault is under test.
+Both HTTP backends (openai-compatible and ollama) talk to a small server started by the test; the retriever is the
+fake one over the bundled resolution, so only the backend fault is under test. The model files: missing or failing
+their hash, they are named with the command that fetches them.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ import time
 import pytest
 
 from resolution_qa.assistant import Answer, Assistant
+from resolution_qa.core.errors import BackendError
 from resolution_qa.core.settings import Settings
 from tests.fakes import FakeLLMServer
 from tests.support import free_port, run_cli
 
 QUESTION = "Que dit le paragraphe 27 ?"
-GOOD = "Le texte demande de ne pas sanctionner les victimes [S1]."
+GOOD = "Le texte demande de ne pas sanctionner les victimes."
+#: The quote of par. 27 put in place of a sentence that cannot be shown (the first line of the answer).
+QUOTED_IN_PLACE = "par. 27 : « Engage instamment les gouvernements"
 
 
 @pytest.fixture
@@ -45,6 +50,16 @@ def assert_extractive_fallback(answer: Answer, *reason: str) -> None:
         assert word.lower() in answer.notice.lower(), answer.notice
     assert [c.id for c in answer.citations] == ["OP27"]
     assert "« Engage instamment les gouvernements" in answer.text
+
+
+def assert_quoted_in_place(answer: Answer, backend: str) -> None:
+    """The backend answered, but what it wrote could not be shown: par. 27 is quoted in place of the sentence, and
+    nothing else is cited."""
+    assert answer.backend == backend and not answer.refused, answer.notice
+    assert answer.notice is None
+    assert answer.text.startswith(QUOTED_IN_PLACE), answer.text
+    assert [c.id for c in answer.citations] == ["OP27"]
+    assert "Le par. 27 engage instamment." not in answer.text  # never the opening alone, as if it were a sentence
 
 
 BACKENDS = ["openai", "ollama"]
@@ -77,7 +92,8 @@ def test_backend_that_never_answers_times_out(backend: str, settings: Settings, 
 @pytest.mark.server
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_backend_that_trickles_past_the_deadline(backend: str, settings: Settings, retriever, fault: FakeLLMServer) -> None:
-    fault.mode, fault.sleep, fault.reply = "trickle", 0.15, "mot " * 40 + "[S1]."
+    """Each word comes well within the HTTP read timeout, but the answer as a whole is past llm_timeout_s."""
+    fault.mode, fault.sleep, fault.reply = "trickle", 0.15, "mot " * 40 + "fin."
     s = backend_settings(settings, backend, fault.port, timeout=1.0)
     started = time.perf_counter()
     answer = Assistant(s, retriever=retriever).ask(QUESTION)
@@ -105,33 +121,65 @@ def test_backend_invalid_json(backend: str, settings: Settings, retriever, fault
 @pytest.mark.server
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_backend_empty_content(backend: str, settings: Settings, retriever, fault: FakeLLMServer) -> None:
+    """Nothing written is nothing to show: the passage is quoted, not the opening the model was asked to continue."""
     fault.mode = "empty"
     answer = Assistant(backend_settings(settings, backend, fault.port), retriever=retriever).ask(QUESTION)
-    assert_extractive_fallback(answer)
+    assert_quoted_in_place(answer, backend)
+
+
+GIBBERISH = "Zorglub flimflam wibble quux [S99]."
+TAGS = "Blorp snark frobnicate grault [S7][S42]."
 
 
 @pytest.mark.server
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_gibberish_and_invented_tags_keep_only_valid_citations(backend: str, settings: Settings, retriever,
-                                                                fault: FakeLLMServer) -> None:
-    fault.reply = "Zorglub flimflam wibble quux [S99]. Blorp snark frobnicate grault [S7][S42]. " + GOOD
+@pytest.mark.parametrize("reply", [f"{GIBBERISH} {TAGS} {GOOD}", f"{TAGS} {GIBBERISH} {GOOD}",
+                                   "Le texte demande de ne pas sanctionner les victimes [S1]. " + GIBBERISH],
+                         ids=["gibberish-first", "tags-first", "tagged-sentence"])
+def test_gibberish_and_invented_tags_are_never_shown(backend: str, reply: str, settings: Settings, retriever,
+                                                     fault: FakeLLMServer) -> None:
+    """The writer keeps a reply's first sentence; gibberish or a tag (the old answer format's [S1], an [S99] that
+    cites nothing) in it is never shown, and only the unit the sentence was written from is cited."""
+    fault.reply = reply
     answer = Assistant(backend_settings(settings, backend, fault.port), retriever=retriever).ask(QUESTION)
-    assert answer.backend == backend and not answer.refused
-    assert [c.id for c in answer.citations] == ["OP27"]  # the one unit given to the model, nothing else
-    assert "S99" not in answer.text and "[S" not in answer.text and "S42" not in answer.text
+    assert answer.backend == backend and not answer.refused, answer.notice
+    assert [c.id for c in answer.citations] == ["OP27"]  # the one unit named, nothing else
+    for bad in ("[S", "S99", "S42", "S7", "Zorglub", "Blorp"):
+        assert bad not in answer.text, (bad, answer.text)
     assert set(c.id for c in answer.citations) <= set(answer.retrieved)
 
 
 @pytest.mark.server
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_huge_answer_is_bounded(backend: str, settings: Settings, retriever, fault: FakeLLMServer) -> None:
-    fault.reply = ("Le texte demande de protéger les victimes de la traite [S1]. " * 4000).strip()  # ~250 kB
+@pytest.mark.parametrize("reply", [("Le texte demande de protéger les victimes de la traite. " * 4000).strip(),
+                                   "mot " * 60000], ids=["sentences", "run-on"])
+def test_a_huge_answer_is_bounded(backend: str, reply: str, settings: Settings, retriever,
+                                  fault: FakeLLMServer) -> None:
+    """A server ignoring max_tokens (~250 kB) is read one sentence far, not believed: the answer stays short."""
+    fault.reply = reply
     started = time.perf_counter()
     answer = Assistant(backend_settings(settings, backend, fault.port, timeout=20.0), retriever=retriever).ask(QUESTION)
     elapsed = time.perf_counter() - started
-    assert_extractive_fallback(answer, "characters")  # a server ignoring max_tokens is cut off, not believed
+    assert not answer.refused and [c.id for c in answer.citations] == ["OP27"]
+    assert answer.backend == backend, answer.notice  # cut by the reader, not by a failure
     assert len(answer.text) < 2_000
+    first_line = answer.text.split("\n")[0]
+    assert first_line.count("protéger les victimes de la traite") <= 1 and first_line.count("mot mot") <= 120
     assert elapsed < 10
+
+
+def test_a_backend_failing_after_a_sentence_streams_the_extractive_answer_after_it(make_assistant) -> None:
+    """Mid-answer: what was shown stays, the extractive answer follows with a one-line notice naming the reason."""
+    assistant = make_assistant("les États à ériger la traite en infraction.", BackendError("llama.cpp crashed"))
+    events = list(assistant.stream("Que disent les paragraphes 26 et 27 ?"))
+    final = events[-1]
+    assert isinstance(final, Answer)
+    pieces = [e for e in events[:-1] if isinstance(e, str)]
+    assert pieces[0].startswith("Le par. 26 demande")
+    assert pieces[-1].startswith("\n\n") and pieces[-1].strip() == final.text  # the fallback after what was shown
+    assert final.backend == "extractive" and final.notice and "llama.cpp crashed" in final.notice
+    assert "\n" not in final.notice and final.text.startswith(final.notice)
+    assert {c.id for c in final.citations} == {"OP26", "OP27"}
 
 
 # --- model files missing or failing their hash ------------------------------------------------------
@@ -172,11 +220,29 @@ def test_embedding_model_fault_names_the_fetch_command(settings: Settings, tmp_p
 
 @pytest.mark.parametrize("missing", [True, False], ids=["missing", "wrong-hash"])
 def test_gguf_fault_names_the_fetch_command(settings: Settings, retriever, tmp_path, missing: bool) -> None:
-    from resolution_qa.core.errors import ModelsMissingError
-
+    """The GGUF cannot start: the assistant still answers, from the text, and every answer says why in one line."""
     broken = settings.model_copy(update={"models_dir": tampered_models(tmp_path, missing=missing)})
-    with pytest.raises(ModelsMissingError, match="resolution-qa models fetch"):
-        Assistant(broken, backend="llamacpp", retriever=retriever)
+    assistant = Assistant(broken, backend="llamacpp", retriever=retriever)
+    assert assistant.unavailable and "resolution-qa models fetch" in assistant.unavailable
+    assert assistant.reading is None  # nothing is asked of a model that did not start
+    for question, lang in ((QUESTION, "fr"), ("What does paragraph 27 say?", "en")):
+        answer = assistant.ask(question)
+        assert answer.backend == "extractive" and answer.language == lang and not answer.refused
+        assert answer.notice and "\n" not in answer.notice and answer.text.startswith(answer.notice)
+        assert "resolution-qa models fetch" in answer.notice and "llamacpp" in answer.notice
+        assert [c.id for c in answer.citations] == ["OP27"]
+
+
+def test_a_gguf_file_that_is_not_one_names_the_fetch_command(settings: Settings, retriever, tmp_path) -> None:
+    """RESOLUTION_QA_GGUF_PATH pointing at a truncated or foreign file: named in one line, answers from the text."""
+    fake = tmp_path / "model.gguf"
+    fake.write_bytes(b"<html>404 Not Found</html>" * 100)
+    assistant = Assistant(settings.model_copy(update={"gguf_path": fake}), backend="llamacpp", retriever=retriever)
+    assert assistant.unavailable and str(fake) in assistant.unavailable
+    assert "resolution-qa models fetch" in assistant.unavailable and "\n" not in assistant.unavailable
+    answer = assistant.ask(QUESTION)
+    assert answer.backend == "extractive" and answer.notice and str(fake) in answer.notice
+    assert [c.id for c in answer.citations] == ["OP27"]
 
 
 def test_chat_app_reports_a_wrong_hash_in_its_status(settings: Settings, tmp_path) -> None:

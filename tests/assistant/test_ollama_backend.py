@@ -5,29 +5,46 @@ from __future__ import annotations
 import pytest
 
 from resolution_qa.assistant import Assistant
+from resolution_qa.assistant.prompts import READER_SYSTEM
 from resolution_qa.core.settings import Settings
-from tests.fakes import FakeLLMServer
+from tests.fakes import JudgingLLMServer
 
 pytestmark = pytest.mark.server
 
-REPLY = "Le texte demande de protéger les victimes [S1]."
+REPLY = "les gouvernements à protéger les victimes."
+QUESTION = "Que dit le paragraphe 27 ?"
+#: A question the fake retriever answers with par. 27 among others, and no paragraph named (the judge decides).
+PROSECUTION = ("Les victimes doivent-elles être à l'abri de poursuites pour des actes qu'elles ont été obligées "
+               "de commettre ?")
 
 
-@pytest.fixture
-def ollama(llm_server: FakeLLMServer) -> tuple[str, list[dict]]:
-    """The fake LLM server answering REPLY: its URL, and the requests it got ({"path": ..., **body})."""
-    llm_server.reply = REPLY
-    return llm_server.url, llm_server.requests
+def ollama_settings(settings: Settings, server: JudgingLLMServer) -> Settings:
+    return settings.model_copy(update={"backend": "ollama", "ollama_url": server.url, "ollama_model": "tiny:1b",
+                                       "refusal_threshold": 0.05, "min_support": -1.0})
 
 
-def test_answer_through_an_ollama_server(settings: Settings, ollama: tuple[str, list[dict]], retriever) -> None:
-    url, requests = ollama
-    s = settings.model_copy(update={"backend": "ollama", "ollama_url": url, "ollama_model": "tiny:1b"})
-    answer = Assistant(s, retriever=retriever).ask("Que dit le paragraphe 27 ?")
+def test_answer_through_an_ollama_server(settings: Settings, retriever) -> None:
+    with JudgingLLMServer(reply=REPLY).start() as server:
+        answer = Assistant(ollama_settings(settings, server), retriever=retriever).ask(QUESTION)
     assert answer.backend == "ollama" and not answer.notice
-    assert answer.text == "Le texte demande de protéger les victimes (par. 27)."
+    assert answer.text.split("\n")[0] == "Le par. 27 engage instamment les gouvernements à protéger les victimes."
     assert [c.id for c in answer.citations] == ["OP27"]
-    chat = [r for r in requests if r["path"] == "/api/chat"]
-    assert chat and chat[0]["model"] == "tiny:1b"
-    assert chat[0]["options"]["temperature"] == 0.0
-    assert "<question>Que dit le paragraphe 27 ?</question>" in chat[0]["messages"][-1]["content"]
+    chat = [r for r in server.requests if r["path"] == "/api/chat"]
+    assert server.judged >= 1 and len(chat) > server.judged  # the judge's requests, then the writer's
+    for request in chat:
+        assert request["model"] == "tiny:1b" and request["options"]["temperature"] == 0.0
+        system, user = request["messages"]
+        assert system == {"role": "system", "content": READER_SYSTEM}
+        assert user["role"] == "user" and user["content"].count(QUESTION) == 1
+    assert chat[-1]["messages"][1]["content"].startswith("Passage (para. 27):\nEngage instamment")
+    assert chat[-1]["messages"][1]["content"].endswith('Begin the sentence with "Le par. 27 engage instamment".')
+
+
+def test_the_judge_reads_ollamas_probabilities_not_its_words(settings: Settings, retriever) -> None:
+    """Ollama returns log-probabilities when asked ("logprobs", a list per token): P(yes) from them decides, not the
+    word written ("Maybe")."""
+    with JudgingLLMServer(reply=REPLY, logprobs=True, judge_text="Maybe",
+                          believed=("à l'abri de toutes poursuites",)).start() as server:
+        answer = Assistant(ollama_settings(settings, server), retriever=retriever).ask(PROSECUTION)
+    assert answer.backend == "ollama", answer.notice
+    assert not answer.refused and [c.id for c in answer.citations] == ["OP27"]

@@ -4,25 +4,36 @@ from __future__ import annotations
 
 from resolution_qa.assistant import Assistant
 from resolution_qa.core.settings import Settings
+from tests.fakes import ScriptedReader
 
 
-def test_reference_question_through_chroma(settings: Settings, chroma_retriever, make_model) -> None:
-    model = make_model("It takes note of the report [S1]. The report is A/75/289 [S2].")
-    assistant = Assistant(settings, backend="llamacpp", retriever=chroma_retriever, chat_model=model)
-    answer = assistant.ask("What does paragraph 1 take note of?")
-    assert answer.retrieved[:2] == ("OP1", "fn17")
-    assert [c.id for c in answer.citations] == ["OP1", "fn17"]
-    assert [c.label for c in answer.citations] == ["para. 1", "footnote 17"]
+def reading(settings: Settings, retriever, reader: ScriptedReader) -> Assistant:
+    s = settings.model_copy(update={"min_support": -1.0})  # the fake embedder's closeness means nothing
+    return Assistant(s, backend="llamacpp", retriever=retriever, reader=reader)
 
 
-def test_ranked_question_cites_only_retrieved_units(settings: Settings, chroma_retriever, make_model) -> None:
-    model = make_model("Les victimes ne doivent pas être poursuivies [S1]. Voir aussi [S4].")
-    assistant = Assistant(settings.model_copy(update={"refusal_threshold": 0.0}), backend="llamacpp",
-                          retriever=chroma_retriever, chat_model=model)
+def test_reference_question_through_chroma(settings: Settings, chroma_retriever) -> None:
+    reader = ScriptedReader("the report of the Secretary-General.")
+    answer = reading(settings, chroma_retriever, reader).ask("What does paragraph 1 take note of?")
+    assert answer.backend == "llamacpp" and not answer.refused
+    assert answer.retrieved == ("OP1",)  # the named paragraph is the one kept (its footnote goes with it)
+    assert [c.id for c in answer.citations] == ["OP1"] and [c.label for c in answer.citations] == ["para. 1"]
+    assert [(n.id, n.label) for n in answer.footnotes] == [("fn17", "footnote 17")]
+    assert [w[1] for w in reader.written] == ["A/RES/75/158#OP1"]
+    assert answer.text.split("\n")[0] == f"{reader.written[0][3]} the report of the Secretary-General."
+    judged = reader.judged[0][1]
+    assert judged[0] == "OP1" and "fn17" in judged  # the named paragraph first, its footnote among the candidates
+
+
+def test_ranked_question_cites_only_retrieved_units(settings: Settings, chroma_retriever) -> None:
+    reader = ScriptedReader("les victimes ne doivent pas être poursuivies.", "les États à agir.", scores={"OP27": 0.95})
+    assistant = reading(settings.model_copy(update={"refusal_threshold": 0.0}), chroma_retriever, reader)
     answer = assistant.ask("victimes à l'abri de toutes poursuites pour des actes qu'elles ont été obligées de commettre")
-    assert "OP27" in answer.retrieved
-    assert answer.citations and {c.id for c in answer.citations} <= set(answer.retrieved)
-    assert len(answer.retrieved) == 3
+    assert answer.backend == "llamacpp" and not answer.refused
+    judged = reader.judged[0][1]
+    assert "OP27" in judged and 1 < len(judged) <= 6  # the ranking, judged
+    assert [c.id for c in answer.citations] == ["OP27"]  # the one passage the judge believes
+    assert set(answer.retrieved) == {"OP27"} and {c.id for c in answer.citations} <= set(judged)
 
 
 def test_out_of_range_through_chroma(settings: Settings, chroma_retriever) -> None:

@@ -194,3 +194,75 @@ def test_real_models_are_verified(models_dir: Path) -> None:
     settings = Settings(models_dir=models_dir)
     assert is_verified(model_files.model_dir(settings, EMBEDDINGGEMMA), EMBEDDINGGEMMA)
     assert is_verified(model_files.model_dir(settings, QWEN_GGUF), QWEN_GGUF)
+
+
+# --- a truncated or damaged model file is named in one line before anything loads it ------------------------
+
+
+def _gguf(tensors: list[tuple[str, list[int], int]], data: bytes | None = None) -> bytes:
+    """A small GGUF v3 file: a string, a uint32 alignment and an array of strings as metadata, then `tensors`
+    (name, dims, ggml type) laid out one after the other, then their data (zeros unless given)."""
+
+    def string(text: str) -> bytes:
+        raw = text.encode()
+        return len(raw).to_bytes(8, "little") + raw
+
+    meta = [
+        string("general.name") + (8).to_bytes(4, "little") + string("tiny"),
+        string("general.alignment") + (4).to_bytes(4, "little") + (32).to_bytes(4, "little"),
+        string("tokenizer.ggml.tokens") + (9).to_bytes(4, "little") + (8).to_bytes(4, "little")
+        + (3).to_bytes(8, "little") + b"".join(string(t) for t in ("a", "b", "c")),
+    ]
+    head = b"GGUF" + (3).to_bytes(4, "little") + len(tensors).to_bytes(8, "little") + len(meta).to_bytes(8, "little")
+    infos, offset = b"", 0
+    blocks = {0: (1, 4), 12: (256, 144)}  # F32, Q4_K
+    for name, dims, kind in tensors:
+        infos += string(name) + len(dims).to_bytes(4, "little") + b"".join(d.to_bytes(8, "little") for d in dims)
+        infos += kind.to_bytes(4, "little") + offset.to_bytes(8, "little")
+        block, size = blocks[kind]
+        offset += -(-(dims[0] * dims[1] // block * size) // 32) * 32
+    body = head + b"".join(meta) + infos
+    body += bytes(-len(body) % 32)
+    return body + (data if data is not None else bytes(offset))
+
+
+def test_a_truncated_gguf_is_one_line_naming_the_fetch_command(tmp_path: Path) -> None:
+    whole = _gguf([("embed", [512, 2], 12), ("norm", [8, 4], 0)])
+    good = tmp_path / "good.gguf"
+    good.write_bytes(whole)
+    assert gguf_path(Settings(models_dir=tmp_path, gguf_path=good)) == good
+    for name, content, expected in [
+        ("cut-data.gguf", whole[:-40], f"is truncated ({len(whole) - 40:,} of {len(whole):,} bytes)"),
+        ("cut-header.gguf", whole[:60], "is truncated (its header runs past its end"),
+        ("text.gguf", b"not a model at all", "is not a GGUF model"),
+        ("v9.gguf", b"GGUF" + (9).to_bytes(4, "little") + bytes(16), "GGUF version 9"),
+    ]:
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(ModelsMissingError) as info:
+            gguf_path(Settings(models_dir=tmp_path, gguf_path=path))
+        message = str(info.value)
+        assert expected in message and "\n" not in message, message
+        assert "run `resolution-qa models fetch`" in message and "RESOLUTION_QA_GGUF_PATH" in message
+
+
+def test_a_truncated_safetensors_in_a_local_embedding_model_is_named(tmp_path: Path) -> None:
+    import json
+
+    header = json.dumps({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}).encode()
+    whole = len(header).to_bytes(8, "little") + header + bytes(16)
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(whole)
+    assert embedding_model_path(Settings(embedding_model=str(folder))) == str(folder)
+    (folder / "model.safetensors").write_bytes(whole[:-1])
+    with pytest.raises(ModelsMissingError, match=r"is truncated \(.* of .* bytes\); run `resolution-qa models fetch`"):
+        embedding_model_path(Settings(embedding_model=str(folder)))
+
+
+@pytest.mark.slow  # reads the real GGUF's header (half a second)
+def test_the_real_gguf_passes_the_header_check(models_dir: Path) -> None:
+    """The check agrees with the published file to the byte, so its block sizes are right for the types it uses."""
+    path = model_files.model_dir(Settings(models_dir=models_dir), QWEN_GGUF) / QWEN_GGUF.checked_file
+    assert model_files.file_problem(path, "gguf") is None
+    assert model_files._gguf_problem(path) is None

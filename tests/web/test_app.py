@@ -10,7 +10,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from resolution_qa.assistant.types import Answer
+from resolution_qa.assistant.types import Answer, Sources
 from resolution_qa.core.errors import (
     BackendError,
     EmptyQuestionError,
@@ -60,10 +60,11 @@ def test_unavailable_llm_at_start_means_extractive_answers_that_say_so(settings:
 
 
 def test_llm_failing_mid_answer_gives_an_extractive_answer(settings: Settings, make_assistant) -> None:
-    assistant = make_assistant(BackendError("llama.cpp crashed"), fail_after=3)
+    assistant = make_assistant(BackendError("llama.cpp crashed"))  # the writer fails
     service = ChatService(settings.with_backend("llamacpp"), lambda _: assistant)
     events = list(service.stream("Que dit le par. 27 ?"))
-    assert all(isinstance(e, Piece) for e in events[:-1]) and "llama.cpp crashed" in "".join(e.text for e in events[:-1])
+    assert isinstance(events[0], Sources) and all(isinstance(e, Piece) for e in events[1:-1])
+    assert "llama.cpp crashed" in "".join(e.text for e in events[1:-1])
     final = events[-1]
     assert isinstance(final, Answer) and final.backend == "extractive"
     assert final.notice is not None and "llama.cpp crashed" in final.notice and final.citations
@@ -259,7 +260,7 @@ def test_real_assistant_answer_streams_with_a_clickable_citation(serve, make_ass
 
 @pytest.mark.server
 def test_real_assistant_llm_failure_still_answers_extractively_and_says_so(serve, make_assistant) -> None:
-    assistant = make_assistant(ConnectionError("connection refused"), fail_after=2)
+    assistant = make_assistant(ConnectionError("connection refused"))  # the writer fails
     client = serve(assistant)
     _, chat, sources, status = client.predict("Que dit le paragraphe 27 ?", api_name="/chat")
     final = str(chat[-1]["content"])

@@ -17,11 +17,21 @@ from gradio_client.exceptions import AppError
 from pydantic import SecretStr
 
 from resolution_qa.assistant.assistant import MAX_QUESTION_CHARS
-from resolution_qa.assistant.prompts import SYSTEM_RULES
+from resolution_qa.assistant.prompts import READER_SYSTEM
 from resolution_qa.core.settings import Settings
 from resolution_qa.ingest import Document
 from resolution_qa.web.app import Conversation
-from resolution_qa.web.security import AppConfigError, SessionRateLimiter, login_of
+from resolution_qa.web.security import (
+    FORWARDED_UNTRUSTED,
+    AppConfigError,
+    ClientRateLimiter,
+    LoginThrottle,
+    SessionRateLimiter,
+    address_of,
+    client_address,
+    guard_middleware,
+    login_of,
+)
 from resolution_qa.web.service import AnswerEngine, ChatService
 from tests.fakes import EchoEngine, FakeLLMServer, SlowEngine
 from tests.support import cli_command, free_port, launch_app, run_cli
@@ -184,19 +194,22 @@ def test_an_overlong_question_gets_a_clear_message_not_an_answer(serve, document
 # --- rate limit --------------------------------------------------------------------------------------
 
 
-def test_rate_limiter_counts_per_session_in_a_moving_minute() -> None:
-    limiter = SessionRateLimiter(2)
-    assert limiter.check("a").allowed and limiter.check("a").allowed
-    refused = limiter.check("a")
+def test_rate_limiter_counts_per_key_in_a_moving_minute() -> None:
+    limiter = ClientRateLimiter(2)
+    assert limiter.check("10.0.0.1").allowed and limiter.check("10.0.0.1").allowed
+    refused = limiter.check("10.0.0.1")
     assert not refused.allowed and 1 <= refused.retry_after_s <= 60
     assert "2 per minute" in limiter.message(refused) and "réessayez" in limiter.message(refused)
-    assert limiter.check("b").allowed  # another session has its own budget
-    unlimited = SessionRateLimiter(0)
+    assert limiter.check("10.0.0.2").allowed  # another client has its own budget
+    unlimited = ClientRateLimiter(0)
     assert all(unlimited.check("a").allowed for _ in range(100))
+    assert SessionRateLimiter is ClientRateLimiter  # the name web/app.py imports
 
 
 @pytest.mark.server
-def test_rate_limit_is_a_friendly_chat_message_per_session(serve, document: Document) -> None:
+def test_rate_limit_is_a_friendly_chat_message_per_client_address(serve, document: Document) -> None:
+    """Was: keyed on Gradio's session hash, which the client chooses: 30 fresh sessions from one address in 77 s,
+    none limited. Now a fresh session from the same address shares its budget."""
     engine = EchoEngine(document)
     url = serve(engine, rate_limit_per_minute=3)
     client = Client(url, verbose=False)
@@ -210,9 +223,190 @@ def test_rate_limit_is_a_friendly_chat_message_per_session(serve, document: Docu
     assert engine.questions == ["Question 0", "Question 1", "Question 2"]
     with pytest.raises(AppError, match="3 per minute"):
         client.predict("Question 4", api_name="/ask")
-    # Another session is not held back by the first.
+    # A fresh session (a new session hash, chosen by the client) from the same address is held back too.
     _, chat, _, _ = Client(url, verbose=False).predict("Question A", api_name="/chat")
-    assert 'class="failure"' not in str(chat[-1]["content"])
+    assert 'class="failure"' in str(chat[-1]["content"])
+    assert engine.questions == ["Question 0", "Question 1", "Question 2"]
+
+
+# --- the client's address, login throttling (plain classes, for the chat app and `resolution-qa serve`) ------------
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trusted", "expected"),
+    [
+        ("203.0.113.9", [], [], "203.0.113.9"),
+        ("203.0.113.9", ["198.51.100.1"], [], FORWARDED_UNTRUSTED),  # the header is the client's to write
+        ("198.51.100.1", ["198.51.100.1"], [], FORWARDED_UNTRUSTED),  # uvicorn may have put it in the peer's place
+        ("10.0.0.5", ["1.1.1.1, 203.0.113.9"], ["10.0.0.0/8"], "203.0.113.9"),  # the proxy appended the client
+        ("203.0.113.9", ["1.1.1.1, 203.0.113.9"], ["127.0.0.1"], "203.0.113.9"),  # uvicorn rewrote, walk agrees
+        ("203.0.113.7", ["1.1.1.1"], ["10.0.0.0/8"], "203.0.113.7"),  # not from a proxy of ours: header ignored
+        ("10.0.0.5", ["10.0.0.6"], ["10.0.0.0/8"], "10.0.0.6"),  # proxies all the way: the leftmost
+        (None, [], [], "unknown"),
+    ],
+)
+def test_the_client_address_is_not_the_clients_to_choose(peer, forwarded, trusted, expected) -> None:
+    assert client_address(peer, forwarded, trusted) == expected
+
+
+def test_address_of_reads_scopes_and_requests() -> None:
+    scope = {"type": "http", "client": ("127.0.0.2", 5000), "headers": [(b"x-forwarded-for", b"9.9.9.9")]}
+    assert address_of(scope) == FORWARDED_UNTRUSTED and address_of(scope, ["127.0.0.0/8"]) == "9.9.9.9"
+    assert address_of({"type": "http", "client": ("127.0.0.2", 5000), "headers": []}) == "127.0.0.2"
+    assert address_of(None) == "anonymous"
+
+
+def test_login_throttle_counts_failures_per_address_and_per_user() -> None:
+    throttle = LoginThrottle(per_address=3, per_user=5, window_s=300)
+    for _ in range(3):
+        assert throttle.check("10.0.0.1", USER).allowed
+        throttle.failed("10.0.0.1", USER)
+    refused = throttle.check("10.0.0.1", "someone-else")  # the address is out of tries, whatever the name
+    assert not refused.allowed and 200 < refused.retry_after_s <= 300 and "réessayez" in throttle.message(refused)
+    assert throttle.check("10.0.0.2", USER).allowed  # 3 failures for the name: under its limit of 5
+    throttle.failed("10.0.0.2", USER)
+    throttle.failed("10.0.0.3", f" {USER.upper()} ")  # the same name, however written
+    assert not throttle.check("10.0.0.4", USER).allowed  # guessing spread over addresses stops at 5 for the name
+    assert throttle.check("10.0.0.4", "other").allowed
+    off = LoginThrottle(per_address=0, per_user=0, window_s=300)
+    for _ in range(50):
+        off.failed("10.0.0.1", USER)
+    assert off.check("10.0.0.1", USER).allowed
+
+
+def _starlette_app(web_settings) -> object:
+    """A small app built like `resolution-qa serve`: the login route behind guard_middleware, the question route
+    counting per client address."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    limiter = ClientRateLimiter(web_settings.rate_limit_per_minute)
+    reached: list[str] = []
+
+    async def login(request: Request) -> JSONResponse:
+        form = await request.form()
+        reached.append(str(form.get("username")))
+        good = form.get("username") == USER and form.get("password") == PASSWORD
+        return JSONResponse({"success": good}, status_code=200 if good else 400)
+
+    async def ask(request: Request) -> JSONResponse:
+        verdict = limiter.check(address_of(request, web_settings.trusted_proxies))
+        if not verdict.allowed:
+            return JSONResponse({"error": limiter.message(verdict)}, status_code=429)
+        return JSONResponse({"answer": "ok"})
+
+    app = Starlette(routes=[Route("/login", login, methods=["POST"]), Route("/ask", ask, methods=["POST"])],
+                    middleware=guard_middleware(web_settings))
+    app.state.reached = reached
+    return app
+
+
+@pytest.fixture
+def starlette_url(settings: Settings) -> Iterator[Callable[..., tuple[str, object]]]:
+    """Serve _starlette_app on a free loopback port with settings overrides: (its URL, the app)."""
+    import threading
+
+    import uvicorn
+
+    servers = []
+
+    def start(**overrides: object) -> tuple[str, object]:
+        app = _starlette_app(settings.model_copy(update=overrides).web)
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{port}", app
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _from(address: str, url: str) -> httpx.Client:
+    """An HTTP client whose connections come from `address` (any 127.x.y.z is this machine on Linux)."""
+    return httpx.Client(base_url=url, timeout=30, transport=httpx.HTTPTransport(local_address=address))
+
+
+@pytest.mark.server
+def test_200_wrong_passwords_are_throttled_over_http(starlette_url) -> None:
+    """Was: 200 wrong passwords in 4 s, none refused. Now the address gets 5 tries per window, then 429 with
+    Retry-After before any password is compared; another address still logs in; the name itself locks after 20."""
+    url, app = starlette_url(login_failures_per_address=5, login_failures_per_user=20, login_window_s=300)
+    with _from("127.0.0.1", url) as attacker:
+        statuses = [attacker.post("/login", data={"username": USER, "password": f"guess{n}"}).status_code
+                    for n in range(200)]
+        right = attacker.post("/login", data={"username": USER, "password": PASSWORD})
+    assert statuses[:5] == [400] * 5 and set(statuses[5:]) == {429}
+    assert right.status_code == 429 and 200 < int(right.headers["retry-after"]) <= 300
+    assert "Too many failed logins" in right.json()["detail"]
+    assert len(app.state.reached) == 5  # the 195 others never reached the password check
+    # Spoofing X-Forwarded-For buys nothing (no proxy configured): one shared budget for all such requests.
+    with _from("127.0.0.1", url) as spoofer:
+        spoofed = [spoofer.post("/login", data={"username": "x", "password": "y"},
+                                headers={"x-forwarded-for": f"198.51.100.{n}"}).status_code for n in range(10)]
+    assert spoofed.count(400) == 5 and spoofed.count(429) == 5
+    with _from("127.0.0.2", url) as user:  # the real user, from elsewhere
+        assert user.post("/login", data={"username": USER, "password": PASSWORD}).status_code == 200
+    # Guessing spread over addresses: the name is refused past 20 failures, whoever asks.
+    for n in range(3, 6):
+        with _from(f"127.0.0.{n}", url) as other:
+            for _ in range(5):
+                other.post("/login", data={"username": USER, "password": "nope"})
+    with _from("127.0.0.9", url) as fresh:
+        assert fresh.post("/login", data={"username": USER, "password": "nope"}).status_code == 429
+        assert fresh.post("/login", data={"username": "someone", "password": "nope"}).status_code == 400
+
+
+@pytest.mark.server
+def test_fresh_sessions_from_one_address_share_its_question_limit_over_http(starlette_url) -> None:
+    """Was: 30 fresh Gradio sessions from one address in 77 s, none limited (the key was the session hash)."""
+    url, _ = starlette_url(rate_limit_per_minute=5)
+    with _from("127.0.0.1", url) as client:
+        statuses = [client.post("/ask", json={"question": "q", "session_hash": f"fresh-{n}"},
+                                headers={"x-forwarded-for": f"203.0.113.{n}"} if n % 2 else {}).status_code
+                    for n in range(30)]
+    # 5 from the address itself, 5 from the shared budget of unconfigured X-Forwarded-For requests
+    assert statuses.count(200) == 10 and statuses.count(429) == 20
+    with _from("127.0.0.2", url) as other:
+        assert other.post("/ask", json={"question": "q"}).status_code == 200  # another address: its own budget
+
+
+@pytest.mark.server
+def test_the_login_guard_throttles_gradios_own_login_route(settings: Settings, document: Document) -> None:
+    """The guard in front of Gradio's real POST /login (form-encoded as gradio_client sends it, multipart as the
+    browser does), installed the way web/app.py's launch() installs middleware."""
+    engine = EchoEngine(document)
+    app_settings = settings.model_copy(update={"port": free_port(), "auth_user": USER,
+                                               "auth_password": SecretStr(PASSWORD)})
+    service = ChatService(app_settings, lambda _: engine)
+    service.start()
+    from resolution_qa.web.app import build_app
+
+    demo = build_app(service, [document], app_settings)
+    demo.queue()
+    demo.launch(server_name="127.0.0.1", server_port=app_settings.port, prevent_thread_lock=True, quiet=True,
+                auth=login_of(app_settings.web), ssr_mode=False,
+                app_kwargs={"middleware": guard_middleware(app_settings.web)})
+    url = f"http://127.0.0.1:{app_settings.port}/"
+    try:
+        with _from("127.0.0.1", url) as attacker:
+            form = [attacker.post("login", data={"username": USER, "password": "nope"}).status_code for _ in range(4)]
+            multipart = attacker.post("login", files={"username": (None, USER), "password": (None, "nope")})
+            after = attacker.post("login", data={"username": USER, "password": PASSWORD})
+        assert form == [400] * 4 and multipart.status_code == 400 and after.status_code == 429
+        with _from("127.0.0.2", url) as user:
+            assert user.post("login", data={"username": USER, "password": PASSWORD}).status_code == 200
+            assert user.get("config").status_code == 200  # logged in: the cookie works
+    finally:
+        demo.close()
 
 
 # --- no files reachable ----------------------------------------------------------------------------
@@ -286,7 +480,7 @@ def test_no_key_password_or_system_prompt_in_logs_even_when_the_backend_fails(
     assert 'class="notice"' in final and "A-RES-75-158-OP27" in final  # the backend failed; extractive answered
     assert server.authorizations and all(key in k for k in server.authorizations)  # the key was in use
     out, err = capfd.readouterr()
-    rules = SYSTEM_RULES.splitlines()[0]
+    rules = READER_SYSTEM
     for text in (caplog.text, out, err):
         assert key not in text and PASSWORD not in text
         assert rules not in text
@@ -347,3 +541,39 @@ def test_a_long_session_keeps_bounded_state(settings: Settings, document: Docume
         conversation = list(handlers.respond(f"Question {n}", conversation))[-1][-1]
     assert len(conversation.messages) == 2 * MAX_SHOWN_TURNS and len(conversation.answers) == 2
     assert conversation.answers[-1].question == f"Question {MAX_SHOWN_TURNS + 19}"
+
+
+@pytest.mark.server
+def test_the_openai_api_uses_the_same_login_throttle_and_limits(settings: Settings, document: Document) -> None:
+    """`resolution-qa serve` (web/openai_api.py): wrong API keys are throttled per address and user name like the
+    chat app's logins, and questions are counted per client address, over real HTTP."""
+    from resolution_qa.web.openai_api import ApiServer, OpenAIService, build_api
+
+    engine = EchoEngine(document)
+    api_settings = settings.model_copy(update={
+        "serve_port": free_port(), "auth_user": USER, "auth_password": SecretStr(PASSWORD),
+        "login_failures_per_address": 5, "rate_limit_per_minute": 3,
+    })
+    service = OpenAIService(api_settings, lambda _: engine, backends=()).start()
+    server = ApiServer(build_api(service), api_settings).start()
+    url = f"http://127.0.0.1:{server.port}"
+    question = {"model": "resolution-qa", "messages": [{"role": "user", "content": "Que dit le paragraphe 27 ?"}]}
+    try:
+        with _from("127.0.0.1", url) as attacker:
+            guesses = [attacker.get("/v1/models", headers={"authorization": f"Bearer guess{n}"}).status_code
+                       for n in range(50)]
+            right = attacker.get("/v1/models", headers={"authorization": f"Bearer {PASSWORD}"})
+            anonymous = attacker.get("/health")
+        assert guesses[:5] == [401] * 5 and set(guesses[5:]) == {429}
+        assert right.status_code == 429 and "Too many failed logins" in right.json()["error"]["message"]
+        assert anonymous.status_code in (200, 503)  # the health check needs no login
+        with _from("127.0.0.2", url) as user:
+            key = {"authorization": f"Bearer {PASSWORD}"}
+            assert user.get("/v1/models", headers=key).status_code == 200
+            answers = [user.post("/v1/chat/completions", json=question, headers=key).status_code for _ in range(4)]
+        assert answers == [200, 200, 200, 429]
+        with _from("127.0.0.3", url) as other:
+            assert other.post("/v1/chat/completions", json=question,
+                              headers={"authorization": f"Bearer {PASSWORD}"}).status_code == 200
+    finally:
+        server.stop()
