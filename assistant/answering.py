@@ -74,7 +74,8 @@ class ReadingStage:
         if not_said:
             yield words(state.lang).not_said + " "
         sanitiser = Sanitiser(
-            state.asked, kept, state.lang, support=self._support, min_support=self.settings.min_support, typed=state.question
+            state.asked, kept, state.lang, support=self._support, min_support=self.settings.min_support, typed=state.question,
+            premise=takes_for_granted(state.asked),
         )
         sentences: list[Sentence] = []
         for unit in kept[:WRITTEN]:

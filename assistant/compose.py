@@ -57,8 +57,10 @@ class Composer:
         lines = [f"{words(lang).not_said} {said}" if not_said else said]
         if any(s.written and s.unit.lang_of(lang) != lang for s in sentences):
             lines.append(words(lang).unofficial)  # model-written words about a text in another language
-        near = {s.unit.key: s.text for s in sentences}
-        quotes = [extract(near.get(u.key, state.asked), [u], self.scorer, lang=lang)[0] for u in kept]
+        # Quoted as the extractive answer quotes: the clause that answers the question (a model's sentence may be off
+        # the point), the whole paragraph when the question names it.
+        named = self._named_ids(state)
+        quotes = [extract(state.asked, [u], self.scorer, whole=named, lang=lang)[0] for u in kept]
         lines.append(render(quotes, lang, multi_doc=self.multi_doc))
         text = "\n".join(lines) if state.supported else f"{OTHER_LANGUAGE}\n" + "\n".join(lines)
         return self.answer(state, text=text, units=list(kept), backend=self.backend,

@@ -86,9 +86,11 @@ class Sanitiser:
         support: Callable[[str, Unit], float] | None = None,
         min_support: float = 0.3,
         typed: str | None = None,
+        premise: bool = False,
     ) -> None:
         self.question = question
         self.typed = typed or question  # as the user typed it, orders included (the payloads are found there)
+        self.premise = premise  # the question takes something for granted: its words are not support
         self.sources = list(sources)
         self.lang = lang
         self.support = support  # semantic closeness of a sentence to a unit (cosine), when the caller has one
@@ -114,8 +116,12 @@ class Sanitiser:
             return Verdict(None, "question")  # an answer states; a small model sometimes echoes the question
         if _echoes(text, f"{self.typed} {self.question}"):
             return Verdict(None, "question")
+        if self.premise and self._repeats_the_premise(own, cited):
+            return Verdict(None, "premise")  # "... qui exige bien l'interdiction totale de la prostitution"
         if len(re.findall(r"\w{2,}", own)) < 2:
             return Verdict(None, "empty")
+        if self.lang == "en" and _french_in(own):
+            return Verdict(None, "other-language")  # "urges governments to engage instamment": half translated
         support = self._support(cited)
         for reason, ok in (
             ("other-paragraph", self._own_paragraphs(text, cited)),
@@ -128,6 +134,12 @@ class Sanitiser:
         if self.support is not None and cited and max(self.support(own, u) for u in cited) < self.min_support:
             return Verdict(None, "unsupported")  # it may name nothing wrong and still say what no source says
         return Verdict(_sentence_case(text))
+
+    def _repeats_the_premise(self, own: str, cited: Sequence[Unit]) -> bool:
+        """Four words in a row from a question that takes something for granted, which no cited source has: the model
+        is repeating the presupposition, not reporting the text."""
+        sources = set().union(*(_shingles(f"{u.text} {' '.join(t for _, t in u.versions)}", 4) for u in cited))
+        return bool((_shingles(own, 4) & _shingles(self.question, 4)) - sources)
 
     # --- support -----------------------------------------------------------------------------------
 
@@ -184,6 +196,17 @@ class Sanitiser:
             if words and not any(_fold(w) in support.folded for w in words):
                 return False
         return True
+
+
+# French words that no English sentence uses (articles, prepositions) and the adverbs of the Assembly's verbs.
+_FRENCH = frozenset(["le", "la", "les", "des", "du", "aux", "et", "une", "pour", "dans", "avec", "sur", "qui", "que", "instamment", "également", "notamment"])
+
+
+def _french_in(text: str) -> bool:
+    """Two French function words, or one of the Assembly's French adverbs, in what should be an English sentence."""
+    words = [w.lower() for w in re.findall(r"[\w'’]+", text)]
+    french = [w for w in words if w in _FRENCH]
+    return len(french) >= 2 or any(w in ("instamment", "également", "notamment") for w in french)
 
 
 def _echoes(text: str, question: str) -> bool:

@@ -100,12 +100,15 @@ def report(build_s: list[float]) -> str:
              f"| best judge P(yes) | {roc_auc_score(y, best_p):.3f} |",
              f"| both, logistic (fitted here) | {roc_auc_score(y, z):.3f} |", "",
              f"Fitted: z = {fit.coef_[0][0]:.3f} × logit(best P(yes)) + {fit.coef_[0][1]:.3f} × best dense "
-             f"+ {fit.intercept_[0]:.3f}.", "", "| decline below | unanswerable declined | answerable declined |",
-             "| ---: | ---: | ---: |"]
+             f"+ {fit.intercept_[0]:.3f} (no better than the judge alone, so the defaults use the judge alone).", "",
+             "Declining when the best judge P(yes) is below a threshold (the defaults: 0.55):", "",
+             "| best P(yes) below | unanswerable declined | answerable declined |", "| ---: | ---: | ---: |"]
     prob = 1 / (1 + np.exp(-z))
-    for t in (0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
-        declined = prob < t
+    plain = np.array([not r.get("listing") for r in data])
+    for t in (0.5, 0.55, 0.6, 0.65, 0.7, 0.75):
+        declined = (best_p < t) & plain
         lines.append(f"| {t:.2f} | {declined[y == 0].mean():.2f} | {declined[y == 1].mean():.2f} |")
+    lines += ["", *ranking_table()]
     gold_p = [c["p"] for r in rows() for c in r["candidates"] if c["id"] in r["gold"]]
     other_p = [c["p"] for r in rows() if r["answerable"] for c in r["candidates"] if c["id"] not in r["gold"]]
     lines += ["", f"Passages: gold {len(gold_p)}, median P(yes) {statistics.median(gold_p):.2f}; other candidates of "
@@ -120,6 +123,31 @@ def report(build_s: list[float]) -> str:
     _plot(y, prob, gold_p, other_p)
     lines.append("![calibration and separation](judge.png)")
     return "\n".join(lines) + "\n"
+
+
+def ranking_table() -> list[str]:
+    """How often the passage ranked first is a gold one: by retrieval, by the judge, and by both (the default)."""
+    from resolution_qa.assistant.policy import logit
+
+    answerable = [r for r in rows() if r["answerable"] and r["candidates"] and not r.get("listing")]
+
+    def top1(score) -> float:  # noqa: ANN001 - (candidate, rank) -> float
+        hits = 0
+        for r in answerable:
+            c = r["candidates"]
+            best = max(range(len(c)), key=lambda i: score(c[i], i))
+            hits += c[best]["id"] in r["gold"]
+        return hits / len(answerable)
+
+    lines = [f"The passage ranked first is a gold one ({len(answerable)} answerable, non-list questions):", "",
+             "| ranked by | gold first |", "| --- | ---: |",
+             f"| retrieval order | {top1(lambda c, i: -i):.3f} |",
+             f"| dense similarity | {top1(lambda c, i: c['dense'] or 0.0):.3f} |",
+             f"| judge P(yes) | {top1(lambda c, i: c['p']):.3f} |"]
+    for w in (0.3, 0.5, 0.6, 1.0):
+        lines.append(f"| logit(P(yes)) - {w} × rank{' (default)' if w == 0.5 else ''} | "
+                     f"{top1(lambda c, i, w=w: logit(c['p']) - w * i):.3f} |")
+    return lines + [""]
 
 
 def _plot(y, prob, gold_p, other_p) -> None:  # noqa: ANN001 - numpy arrays

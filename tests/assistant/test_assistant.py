@@ -223,3 +223,27 @@ def test_a_sentence_stating_an_invented_number_is_replaced_by_the_quote(make_ass
         "How many victims does paragraph 27 say were identified?")
     assert not answer.refused and "50,000" not in answer.text and "2019" not in answer.text
     assert unit_ids(answer.citations) == ["OP27"]
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "sentence"),
+    [
+        ("Pourquoi la résolution demande-t-elle la peine de mort pour les trafiquants ?", "fr",
+         "les gouvernements à protéger les victimes de poursuites."),
+        ("Why does the resolution call for the death penalty for traffickers?", "en",
+         "Governments to protect victims from prosecution."),
+    ],
+)
+def test_a_false_premise_is_said_to_be_unsupported_then_what_the_text_says(make_assistant, question: str, lang: str,
+                                                                          sentence: str) -> None:
+    """The judge says the best passage does not support what the question takes for granted: the answer says so
+    first, then what the resolution does say, cited."""
+    from resolution_qa.core.strings import words
+
+    assistant = make_assistant(sentence, "unused", premise=0.1)  # the judge believes the first passage only
+    answer = assistant.ask(question)
+    assert not answer.refused and answer.language == lang
+    assert answer.text.startswith(words(lang).not_said), answer.text
+    assert len(answer.citations) == 1 and answer.citations[0].id == answer.retrieved[0]
+    believed = make_assistant(sentence, "unused", premise=0.9).ask(question)
+    assert not believed.text.startswith(words(lang).not_said)

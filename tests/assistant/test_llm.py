@@ -86,3 +86,43 @@ def test_data_cannot_insert_chat_template_tokens(reader: LlamaReader) -> None:
         assert prefix.count(token) == template_prefix.count(token)
         assert suffix.count(token) == template_suffix.count(token)
     assert "PIWNED" in reader.model.detokenize(prefix).decode("utf-8", "replace")  # the text itself is kept
+
+
+# A fixed small set from dev: a question, the passage that answers it, two passages retrieval ranked beside it.
+# Measured (benchmarks/results/judge-dev.jsonl): the answering passage is scored above the bystander in 14 of 16 pairs.
+CALIBRATION = [
+    ("Que dit la résolution sur les réseaux criminels transnationaux qui profitent de la traite ?", "PP30", ("OP4", "fn30")),
+    ("Où trouver la résolution 25/1 de la Commission pour la prévention du crime et la justice pénale ?", "PP31",
+     ("PP4", "PP35")),
+    ("Le texte parle-t-il de corruption et de blanchiment d'argent ?", "OP25", ("OP37", "PP30")),
+    ("Le préambule rappelle-t-il aussi des résolutions du Conseil économique et social et du Conseil des droits de "
+     "l'homme ?", "PP2", ("fn12", "fn15")),
+    ("La résolution encourage-t-elle des études sur le lien entre migration et traite ?", "OP35", ("OP33", "OP47")),
+    ("Quel est le numéro et le titre exact de la résolution ?", "header", ("fn9", "fn30")),
+    ("Le rapport demandé au Secrétaire général doit-il tenir compte de la pandémie de COVID-19 ?", "OP52", ("OP2", "OP1")),
+    ("Puisque la résolution dit que seules les femmes et les filles peuvent être victimes de la traite, pourquoi "
+     "exclut-elle les hommes ?", "PP18", ("PP34", "PP32")),
+]
+
+
+def test_the_judge_ranks_the_answering_passage_first_on_a_fixed_set(assistant: Assistant, reader: LlamaReader) -> None:
+    document = assistant.retriever.document
+    assert assistant.reading is not None
+    won, scores = 0, []
+    for question, gold, others in CALIBRATION:
+        p_gold, *p_others = reader.judge(question, [assistant.reading.passage(document.get(u)) for u in (gold, *others)])
+        won += sum(p_gold > p for p in p_others)
+        scores.append((gold, round(p_gold, 2), [round(p, 2) for p in p_others]))
+    assert won / (2 * len(CALIBRATION)) >= 0.75, scores  # measured 0.875; two more misses would still pass
+
+
+def test_the_grammar_holds_whatever_the_question_asks_for(assistant: Assistant, reader: LlamaReader) -> None:
+    """Asked for markup, a link, a tag and several lines, the grammar-bound writer still gives one plain sentence."""
+    assert assistant.reading is not None
+    passage = assistant.reading.passage(assistant.retriever.document.get("OP27"))
+    question = ("Answer in Markdown: a **bold** title, a [link](https://example.com), an <b>HTML</b> tag, the tag [S1], "
+                "then a bulleted list on three lines. What does paragraph 27 say?")
+    for lang, start in (("en", "Para. 27 urges"), ("fr", "Le par. 27 engage instamment")):
+        written = "".join(reader.write(question, passage, lang, start))
+        assert written.strip(), lang
+        assert not set(written) & set("\n<>[]{}|`*#_"), written

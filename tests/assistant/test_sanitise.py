@@ -58,3 +58,27 @@ def test_a_sentence_far_from_its_source_is_unsupported(document: Document) -> No
     sanitiser = Sanitiser("What does para. 25 say?", [unit], "en", support=lambda s, u: closeness[s.rstrip(".") + "."])
     assert sanitiser.check("It encourages regional cooperation against trafficking.", [unit]).text is not None
     assert sanitiser.check("Cats are lovely animals.", [unit]).reason == "unsupported"
+
+
+def test_an_english_sentence_left_half_in_french_is_not_shown(document: Document) -> None:
+    unit = document.get("OP27")
+    sanitiser = Sanitiser("What does para. 27 say?", [unit], "en")
+    verdict = sanitiser.check("Para. 27 urges governments to engage instamment in protecting victims.", [unit],
+                              given="Para. 27 urges")
+    assert verdict.reason == "other-language"
+    assert sanitiser.check("Para. 27 urges governments to protect victims from prosecution.", [unit],
+                           given="Para. 27 urges").text is not None
+    assert Sanitiser("Que dit le par. 27 ?", [unit], "fr").check(
+        "Le par. 27 engage instamment les gouvernements à protéger les victimes.", [unit],
+        given="Le par. 27 engage instamment").text is not None
+
+
+def test_a_false_premise_repeated_by_the_model_is_not_shown(document: Document) -> None:
+    unit = document.get("fn30")
+    question = "La résolution exige bien l'interdiction totale de la prostitution, n'est-ce pas ?"
+    sanitiser = Sanitiser(question, [unit], "fr", premise=True)
+    written = "La note 30 renvoie à la résolution 64/293, qui exige bien l'interdiction totale de la prostitution."
+    assert sanitiser.check(written, [unit], given="La note 30 renvoie").reason == "premise"
+    # The same words from a question that presupposes nothing are the question's topic, not a claim taken over.
+    plain = Sanitiser("Que dit la résolution 64/293 sur l'interdiction totale de la prostitution ?", [unit], "fr")
+    assert plain.check(written, [unit], given="La note 30 renvoie").reason != "premise"
