@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
 
 from resolution_qa.core.errors import ResolutionQAError
+
+if TYPE_CHECKING:
+    from resolution_qa.core.settings import Settings
 
 app = typer.Typer(
     name="resolution-qa",
@@ -28,6 +32,24 @@ def fail(message: str, code: int = 2) -> None:
     """Print a one-line error on stderr and exit non-zero."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def settings_with(overrides: dict[str, object], options: dict[str, str] | None = None) -> Settings:
+    """Settings with the command's options over the environment; a bad value is one line naming the option
+    (`options` maps a setting to its option's name where they differ: serve_port -> --port)."""
+    from pydantic import ValidationError
+
+    from resolution_qa.core.settings import Settings
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:  # name the bad value in one line
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        option = (options or {}).get(where, where)
+        origin = f"--{option} or " if where in overrides else ""
+        fail(f"{where}={first.get('input')!s}: {first['msg']}; check {origin}RESOLUTION_QA_{where.upper()}")
+        raise AssertionError("unreachable") from exc  # fail() exits
 
 
 def _register() -> None:

@@ -6,7 +6,7 @@ import typer
 
 from resolution_qa.core.backends import backend_names
 
-from .app import app, fail
+from .app import app, settings_with
 
 
 @app.command()
@@ -21,10 +21,6 @@ def chat(
     ),
 ) -> None:
     """Open the chat app: streamed answers with clickable citations, and the resolution's full text."""
-    from pydantic import ValidationError
-
-    from resolution_qa.core.settings import Settings
-
     overrides: dict[str, object] = {}
     if host is not None:
         overrides["host"] = host
@@ -32,13 +28,7 @@ def chat(
         overrides["port"] = port
     if backend is not None:
         overrides["backend"] = backend
-    try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:  # name the bad value in one line
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        origin = f"--{where} or " if where in overrides else ""
-        fail(f"{where}={first.get('input')!s}: {first['msg']}; check {origin}RESOLUTION_QA_{where.upper()}")
+    settings = settings_with(overrides)
 
     import logging
 

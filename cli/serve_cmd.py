@@ -6,7 +6,7 @@ import typer
 
 from resolution_qa.core.backends import backend_names
 
-from .app import app, fail
+from .app import app, settings_with
 
 
 @app.command()
@@ -21,10 +21,6 @@ def serve(
 
     Any OpenAI client: base_url http://127.0.0.1:7861/v1, api_key the chat app's password (anything without a login), model resolution-qa-<backend>. Citations are in the answer text and, structured, in its extra "citations" field.
     """
-    from pydantic import ValidationError
-
-    from resolution_qa.core.settings import Settings
-
     overrides: dict[str, object] = {}
     if host is not None:
         overrides["host"] = host
@@ -32,14 +28,7 @@ def serve(
         overrides["serve_port"] = port
     if backend is not None:
         overrides["backend"] = backend
-    try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:  # name the bad value in one line
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        option = {"serve_port": "port"}.get(where, where)
-        origin = f"--{option} or " if where in overrides else ""
-        fail(f"{where}={first.get('input')!s}: {first['msg']}; check {origin}RESOLUTION_QA_{where.upper()}")
+    settings = settings_with(overrides, {"serve_port": "port"})
 
     import logging
 
