@@ -60,10 +60,16 @@ _IBID = re.compile(r"^\s*\*?Ibid\.?\*?\.?\s*(.*)$", re.IGNORECASE | re.DOTALL)
 
 def clean(text: str) -> str:
     """Remove conversion markup and footnote markers; keep the words."""
-    text = LINK.sub(r"\1", text)
-    text = CARET_SUP.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
-    text = _MARKER.sub("", text)
-    text = text.replace("*", "")
+    # Taking one form away can make another ("^*A" -> "^A"), so the passes repeat until nothing changes; each pass is
+    # linear and shortens the text, and real files need one (the bound keeps a hostile one linear too).
+    for _ in range(4):
+        before = text
+        text = text.replace("*", "")
+        text = LINK.sub(r"\1", text)
+        text = CARET_SUP.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
+        text = _MARKER.sub("", text)
+        if text == before:
+            break
     return re.sub(r"\s+", " ", text).strip()
 
 
