@@ -9,9 +9,10 @@ English names they allow count as grounded when a sentence is checked. Official 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from functools import cache
+
+from resolution_qa.core.strings import fold
 
 # Opening phrases of operative paragraphs (the italic verb) and of preambular paragraphs.
 _PHRASES: tuple[tuple[str, str], ...] = (
@@ -143,9 +144,7 @@ GLOSSARY: tuple[tuple[str, str], ...] = _PHRASES + _NAMES + _TERMS
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c)).replace("’", "'")
-    return re.sub(r"\s+", " ", text)
+    return re.sub(r"\s+", " ", fold(text).replace("’", "'"))
 
 
 @cache

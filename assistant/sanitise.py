@@ -10,13 +10,13 @@ no question echoed back. Model output is untrusted input: this is where it is ch
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from num2words import num2words
 
 from resolution_qa.core.refs import Lang, find_mentions
+from resolution_qa.core.strings import fold
 from resolution_qa.ingest.units import Unit
 
 from . import glossary
@@ -39,8 +39,7 @@ _PROPER = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:(?:of|for|on|and|against|the|de
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in text if not unicodedata.combining(c)).replace("’", "'")
+    return fold(text).replace("’", "'")
 
 
 def _shingles(text: str, n: int = 6) -> set[tuple[str, ...]]:

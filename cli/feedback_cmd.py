@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+
+from resolution_qa.core.strings import fold
 
 from .app import app, fail
 
@@ -53,22 +54,17 @@ MUST_GROUPS = 2
 RARE_SHARE = 0.25
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def must_groups(answer: Answer, documents: dict[str, Document]) -> list[list[str]]:
     """Per cited unit (the first MUST_GROUPS), the rarest word the answer shares with it, as the answer writes it."""
     groups: list[list[str]] = []
-    said = {_fold(w): w.casefold() for w in _WORD.findall(answer.text)}
+    said = {fold(w): w.casefold() for w in _WORD.findall(answer.text)}
     for citation in answer.citations[:MUST_GROUPS]:
         document = documents.get(citation.doc)
         if document is None or not len(document):
             continue
-        unit_words = {_fold(w) for w in _WORD.findall(citation.text)}
+        unit_words = {fold(w) for w in _WORD.findall(citation.text)}
         shared = [w for w in said if w in unit_words]
-        folded_units = [_fold(u.text) for u in document.units]
+        folded_units = [fold(u.text) for u in document.units]
         rarity = {w: sum(1 for text in folded_units if w in text) for w in shared}
         common = RARE_SHARE * len(folded_units)
         ranked = sorted((w for w in shared if rarity[w] <= common), key=lambda w: (rarity[w], -len(w), w))

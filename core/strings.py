@@ -7,6 +7,7 @@ placeholders its comment names.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from .refs import Kind, Lang
@@ -183,3 +184,9 @@ def extractive_intro(lang: Lang, text_langs: set[Lang], several: bool) -> str:
         return t.extractive_intro
     quoted = t.quoted["mixed" if len(text_langs) > 1 else next(iter(text_langs), "fr")]
     return t.passages_of.format(whose=t.whose[1 if several else 0], quoted=quoted)
+
+
+def fold(text: str) -> str:
+    """Case-folded, without accents, so "Prévention" and "prevention" meet (every layer's accent-blind match)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from html import escape
 
 from resolution_qa.assistant.types import Answer, Citation, Sources
-from resolution_qa.core.strings import Strings, both, words
+from resolution_qa.core.strings import Strings, both, fold, words
 from resolution_qa.ingest import Document, Lang, Unit
 from resolution_qa.ingest.parser import CARET_SUP, LINK, clean
 
@@ -285,12 +284,6 @@ def _header_block(unit: Unit, query_terms: Sequence[str], lang: Lang) -> str:
         f'<section id="{anchor(unit.doc, unit.id)}" class="unit unit-header{" nomatch" if hidden else ""}" '
         f'data-doc="{escape(unit.doc)}" data-unit="header">{body}</section>'
     )
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, so "prevention" finds "prévention"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def query_terms(query: str) -> list[str]:
