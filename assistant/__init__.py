@@ -1,6 +1,6 @@
-"""Answers with validated citations: question -> rewrite -> retrieve -> prompt -> chat model -> checked Answer."""
+"""Answers with validated citations: understand -> retrieve -> select -> read -> write -> check -> compose (assistant.py)."""
 
 from .assistant import Assistant, QuestionTooLongError, Retriever, clean_question
-from .types import Answer, Citation, Timings, Turn
+from .types import Answer, Answerer, Citation, Timings, Turn
 
-__all__ = ["Answer", "Assistant", "Citation", "QuestionTooLongError", "Retriever", "Timings", "Turn", "clean_question"]
+__all__ = ["Answer", "Answerer", "Assistant", "Citation", "QuestionTooLongError", "Retriever", "Timings", "Turn", "clean_question"]

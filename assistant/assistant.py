@@ -1,9 +1,10 @@
 """The Assistant: a question goes through explicit stages over one QuestionState, and comes out a cited Answer.
 
-understand (clean, language, standalone form) -> retrieve -> decide (out of range? not addressed?) ->
-choose the units it may cite -> the model writes, screened as it streams -> check it -> compose the Answer.
-No LangChain chain runs the stages: each is a plain call, so the path of a question reads top to bottom here.
-LangChain is used where it buys something: the chat models of every backend, their token streaming, prompts.
+The path of a question is `Assistant.stream`, a list of stage calls that reads top to bottom:
+understand (clean, language, standalone form) -> retrieve -> select (the units it may cite, or decline) ->
+read (the model judges, code decides; LLM backends only) -> write -> check (each sentence) -> compose the Answer.
+Each stage fills the QuestionState and returns; none calls back into an earlier one. No LangChain chain runs the
+stages: LangChain is used where it buys something: the chat models of every backend, their token streaming, prompts.
 """
 
 from __future__ import annotations
@@ -18,22 +19,24 @@ from langchain_core.language_models import BaseChatModel
 
 from resolution_qa.core.errors import ReferenceOutOfRangeError, ResolutionQAError, one_line
 from resolution_qa.core.settings import Settings
-from resolution_qa.core.strings import words
+from resolution_qa.core.strings import ui_text
 from resolution_qa.ingest.units import Document
 from resolution_qa.vectorstore.types import Hit, RetrievalResult
 
-from .answering import ReadingStage
 from .backends import get_backend
+from .check import SentenceCheck
 from .compose import Composer
-from .context import select_context
-from .extractive import PassageScorer
+from .extractive import ClauseScorer
 from .language import warm_up
+from .policy import WRITTEN
 from .reader import Reader
-from .state import QuestionState
-from .types import Answer, Sources, Turn
+from .reading import ReadingStage
+from .select import decide, select
+from .state import QuestionState, finish
+from .types import Answer, Answerer, Sources, Turn
 from .understand import MAX_QUESTION_CHARS, QuestionTooLongError, clean_question, understand
 
-__all__ = ["MAX_QUESTION_CHARS", "Assistant", "QuestionTooLongError", "Retriever", "clean_question"]
+__all__ = ["MAX_QUESTION_CHARS", "Answerer", "Assistant", "QuestionTooLongError", "Retriever", "clean_question"]
 
 
 @runtime_checkable
@@ -46,11 +49,13 @@ class Retriever(Protocol):
     def search(self, query: str, k: int | None = None, docs: Sequence[str] | None = None) -> RetrievalResult: ...
 
 
-class Assistant:
+class Assistant(Answerer):
     """Answers questions about the indexed resolution(s), in French or English, with validated citations.
 
-    Build it once (it loads the embedding model, the index and the chat model) and call `ask` or
-    `stream` for each question; pass the previous answers (or their `to_turn()`) as history.
+    Build it once (it loads the embedding model, the index and the chat model) and call `ask` (Answerer's: the
+    final Answer of `stream`) or `stream` for each question; pass the previous answers (or their `to_turn()`) as
+    history. `docs` (symbols, e.g. ["A/RES/75/158"]) limits the answer to those indexed resolutions; None or empty
+    means all of them. An unknown symbol raises UnknownDocumentError.
     """
 
     def __init__(
@@ -63,14 +68,14 @@ class Assistant:
         reader: Reader | None = None,
     ) -> None:
         self.llm = settings.llm
-        self.answering = settings.answer
+        self.answer_settings = settings.answer
         self.backend = get_backend(backend or settings.backend)
         if retriever is None:
             from resolution_qa.vectorstore import open_retriever
 
             retriever = open_retriever(settings)
         self.retriever = retriever
-        self.scorer = PassageScorer(retriever.embeddings)
+        self.scorer = ClauseScorer(retriever.embeddings)
         documents = retriever.documents
         self.composer = Composer(documents, self.scorer, self.backend.name)
         self.unavailable: str | None = None  # why the configured backend could not start (answers say so)
@@ -80,7 +85,7 @@ class Assistant:
             except ResolutionQAError as exc:  # a missing or broken model: quote the text, and say why
                 self.unavailable = one_line(exc)
         self.reading = (
-            ReadingStage(reader, self.composer, self.scorer, self.answering, timeout_s=self.llm.llm_timeout_s)
+            ReadingStage(reader, multi_doc=self.composer.multi_doc, timeout_s=self.llm.llm_timeout_s)
             if reader else None
         )
         self._llm_lock = threading.Lock()  # one question at a time through the model (llama.cpp is not re-entrant)
@@ -93,21 +98,6 @@ class Assistant:
 
     # --- public API ------------------------------------------------------------------------------
 
-    def ask(
-        self, question: str, history: Sequence[Turn | Answer] | None = None, docs: Sequence[str] | None = None
-    ) -> Answer:
-        """Answer one question; `history` holds the previous turns of the conversation, oldest first.
-
-        `docs` (symbols, e.g. ["A/RES/75/158"]) limits the answer to those indexed resolutions; None or
-        empty means all of them. An unknown symbol raises UnknownDocumentError.
-        """
-        answer: Answer | None = None
-        for item in self.stream(question, history, docs):
-            if isinstance(item, Answer):
-                answer = item
-        assert answer is not None
-        return answer
-
     def stream(
         self, question: str, history: Sequence[Turn | Answer] | None = None, docs: Sequence[str] | None = None
     ) -> Iterator[Sources | str | Answer]:
@@ -118,32 +108,28 @@ class Assistant:
         The final Answer's text is authoritative: checks may drop or replace what a model wrote, and a
         failing LLM is replaced by the extractive answer.
         """
-        state = self.prepare(question, history, docs)
-        if state.out_of_range is not None:
-            yield from _finish(self.composer.out_of_range(state))
-            return
-        assert state.result is not None
-        sources = self.composer.sources(state)
-        state.shown = state.elapsed
-        yield sources
-        if self.reading is not None:
-            yield from self._read(state, self.reading)
-            return
-        if self._not_addressed(state):
-            yield from _finish(self.composer.refusal(state))
-            return
-        state.context = select_context(state.result, self.retriever.documents)
-        failure = None
-        if self.unavailable is not None:
-            failure = words(state.lang).unavailable.format(backend=self.backend.name, reason=self.unavailable)
-        yield from _finish(self.composer.extractive(state, failure=failure))
+        state = self.prepare(question, history, docs)  # understand, retrieve
+        if state.out_of_range is None:
+            select(state, self.retriever.documents, self.answer_settings, judged=self.reading is not None)
+            yield self.composer.sources(state)
+            state.shown = state.elapsed
+            if self.reading is not None:
+                yield from self._read(state, self.reading)  # read, write, check
+            elif self.unavailable is not None:
+                state.failure = ui_text(state.lang).unavailable.format(backend=self.backend.name,
+                                                                       reason=self.unavailable)
+        answer = self.composer.compose(state)
+        if state.sentences and state.failure is None:
+            yield answer  # its sentences were streamed as they were checked
+        else:
+            yield from finish(answer, restart=state.restart)
 
     def prepare(
         self, question: str, history: Sequence[Turn | Answer] | None = None, docs: Sequence[str] | None = None
     ) -> QuestionState:
         """The first stages alone: the question understood (language, standalone form) and retrieved for."""
         state = understand(question, history or [], docs or (), self.retriever.documents,
-                           keep_turns=self.answering.history_turns)
+                           keep_turns=self.answer_settings.history_turns)
         self._retrieve(state)
         return state
 
@@ -162,55 +148,50 @@ class Assistant:
                 joined = " ".join([t.question for t in state.history] + [state.question])
                 result = fuse(result, self.retriever.search(joined, docs=docs))
             state.result = result
+            state.named = frozenset(h.unit.id for h in result.named)
         except ReferenceOutOfRangeError as exc:
             state.out_of_range = exc
         state.retrieval_s = perf_counter() - state.started
 
-    def _not_addressed(self, state: QuestionState) -> bool:
-        """The question is too far from every passage (dense similarity below the refusal threshold)."""
-        result = state.result
-        assert result is not None
-        if result.references:
-            return False  # a paragraph the user named always exists by now (else: out of range)
-        if not result.hits:
-            return True
-        return result.best_dense is not None and result.best_dense < self.answering.refusal_threshold
-
-    def _read(self, state: QuestionState, reading: ReadingStage) -> Iterator[str | Answer]:
-        """The model judges, code decides, the model writes sentences that code checks; any failure of the
-        backend (network, llama.cpp, timeout, garbage) gives the extractive answer instead, with the reason."""
-        shown = False
+    def _read(self, state: QuestionState, reading: ReadingStage) -> Iterator[str]:
+        """The model judges, code decides, the model writes sentences that code checks, each shown once checked.
+        Any failure of the backend (network, llama.cpp, timeout, garbage) is recorded in `state.failure`: the
+        answer then quotes the text (the one fallback path), after what was shown."""
         try:
             with self._llm_lock:
-                for item in reading.run(state):
-                    shown = shown or isinstance(item, str)
-                    yield item
-        except Exception as exc:  # the backend failed: the one fallback path, quotes of the text
-            state.context = select_context(state.result, self.retriever.documents)  # type: ignore[arg-type]
-            fallback = self.composer.extractive(state, failure=one_line(exc, limit=160))
-            yield from _finish(fallback, restart=shown)
+                decide(state, reading.judge(state), self.answer_settings)  # read: judge, then decide
+                if state.refused:
+                    return
+                state.not_said = reading.premise_unsupported(state)
+                if state.not_said:
+                    state.restart = True
+                    yield ui_text(state.lang).not_said + " "
+                check = SentenceCheck(state, self.scorer, self.answer_settings)
+                for unit in state.kept[:WRITTEN]:
+                    written, start = reading.write(state, unit)  # write
+                    sentence = check.check(unit, written, start)  # check
+                    if state.first_token is None:
+                        state.first_token = state.elapsed
+                    state.sentences.append(sentence)
+                    state.restart = True
+                    yield sentence.text + " "
+        except Exception as exc:  # the backend failed: compose quotes the text instead, saying why
+            state.failure = one_line(exc, limit=160)
 
 
 def fuse(first: RetrievalResult, second: RetrievalResult, *, k: int = 10) -> RetrievalResult:
     """Two rankings as one, by reciprocal rank (1 / (k + rank)); the first's references stay first."""
-    ranked = ("reference", "ranked")
     scores: dict[str, float] = {}
     best: dict[str, Hit] = {}
     for result in (first, second):
-        for rank, hit in enumerate(h for h in result.hits if h.via in ranked):
+        for rank, hit in enumerate(result.found):
             scores[hit.unit.key] = scores.get(hit.unit.key, 0.0) + 1.0 / (k + rank)
             best.setdefault(hit.unit.key, hit)
-    named = [h for h in first.hits if h.via == "reference"]
     order = sorted((key for key in scores if best[key].via != "reference"), key=lambda key: -scores[key])
-    hits = named + [best[key] for key in order]
+    hits = list(first.named) + [best[key] for key in order]
     seen = {h.unit.key for h in hits}
-    linked = [h for result in (first, second) for h in result.hits if h.via not in ranked]
+    linked = [h for result in (first, second) for h in result.linked]
     hits += [h for h in linked if not (h.unit.key in seen or seen.add(h.unit.key))]  # type: ignore[func-returns-value]
     dense = [d for d in (first.best_dense, second.best_dense) if d is not None]
     return first.model_copy(update={"hits": tuple(hits), "best_dense": max(dense) if dense else None})
 
-
-def _finish(answer: Answer, *, restart: bool = False) -> Iterator[str | Answer]:
-    # A text piece first, so that a consumer that only shows pieces shows the whole answer.
-    yield ("\n\n" if restart else "") + answer.text
-    yield answer

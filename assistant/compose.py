@@ -1,69 +1,60 @@
-"""The last stage: an Answer from a question's state (the model's checked text, quotes, a refusal or an error)."""
+"""The last stage: an Answer from a question's state (the model's checked sentences, quotes, a refusal or an error).
+
+It composes what the earlier stages decided (select.py chose the units, the reader's sentences were checked) and
+decides nothing about which units are cited."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from resolution_qa.core.refs import Lang, find_mentions, named_resolutions, resolution_symbol
-from resolution_qa.core.strings import OTHER_LANGUAGE, words
+from resolution_qa.core.strings import OTHER_LANGUAGE, ui_text
 from resolution_qa.ingest.units import Document, Unit
 
 from .citations import cite, display_label
-from .extractive import PassageScorer, extract, render
-from .state import QuestionState
-
-if TYPE_CHECKING:
-    from .answering import Sentence
+from .extractive import ClauseScorer, extract, render
+from .state import QuestionState, Sentence
 from .types import Answer, Citation, Sources, Timings
-
-#: Units offered with a refusal.
-SUGGESTIONS = 3
-#: Units the extractive backend quotes, and how close to the best one (dense cosine) they must be.
-EXTRACTIVE_UNITS = 3
-EXTRACTIVE_MARGIN = 0.05
 
 
 class Composer:
     """Makes the Answers of one assistant: from checked model text, from quotes (the one fallback path), refusals."""
 
-    def __init__(self, documents: Sequence[Document], scorer: PassageScorer, backend: str) -> None:
+    def __init__(self, documents: Sequence[Document], scorer: ClauseScorer, backend: str) -> None:
         self.documents = list(documents)
         self.by_symbol = {d.symbol: d for d in documents}
         self.scorer = scorer
         self.backend = backend
         self.multi_doc = len(documents) > 1
 
+    def compose(self, state: QuestionState) -> Answer:
+        """The Answer the earlier stages call for: out of range, a refusal, the model's sentences, else quotes
+        (with `state.failure`, the reason the model's answer was not used)."""
+        if state.out_of_range is not None:
+            return self.out_of_range(state)
+        if state.refused:
+            return self.refusal(state)
+        if state.sentences and state.failure is None:
+            return self.from_sentences(state)
+        return self.extractive(state, failure=state.failure)
+
     # --- kinds of answers ---------------------------------------------------------------------------
 
-    def from_text(self, state: QuestionState, text: str, units: Sequence[Unit]) -> Answer:
-        """An answer the model wrote (already checked): its text and the units it cites."""
-        shown = text if state.supported else f"{OTHER_LANGUAGE}\n{text}"
-        return self.answer(state, text=shown, units=units, backend=self.backend, notice=self._language_notice(state))
-
-    def from_sentences(
-        self,
-        state: QuestionState,
-        sentences: Sequence[Sentence],
-        kept: Sequence[Unit],
-        *,
-        listing: bool,
-        not_said: bool = False,
-    ) -> Answer:
-        """The model's checked sentences, each with its label, then the passages they rest on, quoted; first,
+    def from_sentences(self, state: QuestionState) -> Answer:
+        """The model's checked sentences, each with its label, then the units they rest on, quoted; first,
         when the question takes for granted what the text does not say, that it does not say it."""
         lang = state.lang
+        sentences, kept = state.sentences, state.kept
         said = " ".join(self._labelled(s, lang) for s in sentences)
-        lines = [f"{words(lang).not_said} {said}" if not_said else said]
+        lines = [f"{ui_text(lang).not_said} {said}" if state.not_said else said]
         if any(s.written and s.unit.lang_of(lang) != lang for s in sentences):
-            lines.append(words(lang).unofficial)  # model-written words about a text in another language
+            lines.append(ui_text(lang).unofficial)  # model-written words about a text in another language
         # Quoted as the extractive answer quotes: the clause that answers the question (a model's sentence may be off
         # the point), the whole paragraph when the question names it.
-        named = self._named_ids(state)
-        quotes = [extract(state.asked, [u], self.scorer, whole=named, lang=lang)[0] for u in kept]
+        quotes = [extract(state.asked, [u], self.scorer, whole=state.named, lang=lang)[0] for u in kept]
         lines.append(render(quotes, lang, multi_doc=self.multi_doc))
         text = "\n".join(lines) if state.supported else f"{OTHER_LANGUAGE}\n" + "\n".join(lines)
-        return self.answer(state, text=text, units=list(kept), backend=self.backend,
+        return self.answer(state, text=text, units=list(kept), context=kept, backend=self.backend,
                            notice=self._language_notice(state))
 
     def _labelled(self, sentence: Sentence, lang: Lang) -> str:
@@ -73,27 +64,27 @@ class Composer:
                 return sentence.text  # "Para. 27 urges ...": it names its source already
             return f"{sentence.text.rstrip('.')} ({label})."
         quote = f"« {sentence.text} »" if lang == "fr" else f"“{sentence.text}”"
-        return f"{label}{words(lang).colon} {quote}."
+        return f"{label}{ui_text(lang).colon} {quote}."
 
     def sources(self, state: QuestionState, limit: int = 5) -> Sources:
         """The passages retrieved for a question, best first (named ones first), to show before any answer."""
         result = state.result
         assert result is not None
-        units = list(dict.fromkeys(h.unit for h in result.hits if h.via in ("reference", "ranked")))[:limit]
+        units = list(dict.fromkeys(h.unit for h in result.found))[:limit]
         return Sources(citations=self.citations(units, state.lang))
 
     def citations(self, units: Sequence[Unit], lang: Lang) -> tuple[Citation, ...]:
         return tuple(cite(u, lang, multi_doc=self.multi_doc) for u in units)
 
     def extractive(self, state: QuestionState, *, failure: str | None = None) -> Answer:
-        """Quotes of the passages that answer, with their labels: the extractive backend, and the fallback of
+        """Quotes of the units select.py chose, with their labels: the extractive backend, and the fallback of
         every other one (`failure` says why the model's answer was not used)."""
         lang = state.lang
-        quotes = extract(state.asked, self._quoted_units(state), self.scorer, whole=self._named_ids(state), lang=lang)
+        quotes = extract(state.asked, state.quoted, self.scorer, whole=state.named, lang=lang)
         lines: list[str] = []
         notice = None
         if failure is not None:
-            notice = words(lang).fallback_notice.format(reason=failure)
+            notice = ui_text(lang).fallback_notice.format(reason=failure)
             lines.append(notice)
         if not state.supported:
             notice = notice or OTHER_LANGUAGE
@@ -105,11 +96,11 @@ class Composer:
     def refusal(self, state: QuestionState) -> Answer:
         """The resolution does not answer this; the closest passages are offered instead."""
         lang = state.lang
-        t = words(lang)
+        t = ui_text(lang)
         lines = [] if state.supported else [OTHER_LANGUAGE]
         scope = self._scope(state)
         lines.append(t.refusal.format(doc=scope[0]) if len(scope) == 1 else t.refusal_any.format(docs=", ".join(scope)))
-        closest = self._suggestions(state)
+        closest = state.closest
         suggestions = tuple(cite(u, lang, multi_doc=self.multi_doc) for u in closest)
         if suggestions:
             lines.append(t.closest.format(labels=", ".join(s.label for s in suggestions)))
@@ -120,7 +111,7 @@ class Composer:
         """The question names a paragraph the resolution does not have: say how many it has."""
         exc = state.out_of_range
         assert exc is not None
-        t = words(state.lang)
+        t = ui_text(state.lang)
         kind = exc.kind if exc.kind in t.kinds else "operative"
         plural, singular = t.kinds[kind]  # type: ignore[index]
         docs = exc.docs or (self.documents[0].symbol,)
@@ -179,31 +170,6 @@ class Composer:
                 if note is not None and note.key not in cited and note.key not in notes:
                     notes[note.key] = cite(note, lang, multi_doc=self.multi_doc)  # type: ignore[arg-type]
         return tuple(notes.values())
-
-    @staticmethod
-    def _named_ids(state: QuestionState) -> list[str]:
-        assert state.result is not None
-        return [h.unit.id for h in state.result.hits if h.via == "reference"]
-
-    def _quoted_units(self, state: QuestionState) -> list[Unit]:
-        """Named units (with their links) are quoted whole; else the top ranked ones close to the best."""
-        result = state.result
-        assert result is not None
-        if any(h.via == "reference" for h in result.hits):
-            return list(state.context)
-        ranked = [h for h in result.hits if h.via == "ranked"] or list(result.hits)
-        best = ranked[0].dense if ranked[0].dense is not None else ranked[0].score
-        return [
-            h.unit
-            for h in ranked[:EXTRACTIVE_UNITS]
-            if (h.dense if h.dense is not None else h.score) >= best - EXTRACTIVE_MARGIN
-        ]
-
-    def _suggestions(self, state: QuestionState) -> list[Unit]:
-        result = state.result
-        if result is None:
-            return []
-        return [h.unit for h in result.hits if h.via in ("ranked", "reference")][:SUGGESTIONS]
 
     def _scope(self, state: QuestionState) -> list[str]:
         """The symbols of the documents a question was answered from: named in it, else the filter, else all."""

@@ -1,9 +1,9 @@
-"""The no-LLM backend: quote the passages of the retrieved units closest to the question, with their labels."""
+"""The no-LLM backend: quote the clauses of the retrieved units closest to the question, with their labels."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
@@ -13,14 +13,14 @@ from resolution_qa.ingest.units import Lang, Unit
 
 from .citations import display_label
 
-#: Longest quote taken from one unit; longer units are cut into passages and the best one is quoted.
-PASSAGE_CHARS = 320
-#: A passage shorter than this is merged with its neighbour (a lone "et à" says nothing).
-MIN_PASSAGE_CHARS = 60
+#: Longest quote taken from one unit; longer units are cut into clauses and the best one is quoted.
+CLAUSE_CHARS = 320
+#: A clause shorter than this is merged with its neighbour (a lone "et à" says nothing).
+MIN_CLAUSE_CHARS = 60
 
 
-def passages(text: str, limit: int = PASSAGE_CHARS) -> list[str]:
-    """Cut a unit's text into quotable passages at clause boundaries (";", then ", ")."""
+def clauses(text: str, limit: int = CLAUSE_CHARS) -> list[str]:
+    """Cut a unit's text into quotable clauses at their boundaries (";", then ", ")."""
     if len(text) <= limit:
         return [text]
     out: list[str] = []
@@ -39,7 +39,7 @@ def passages(text: str, limit: int = PASSAGE_CHARS) -> list[str]:
             out.append(current)
     merged: list[str] = []
     for piece in out:
-        if merged and (len(piece) < MIN_PASSAGE_CHARS or len(merged[-1]) < MIN_PASSAGE_CHARS):
+        if merged and (len(piece) < MIN_CLAUSE_CHARS or len(merged[-1]) < MIN_CLAUSE_CHARS):
             merged[-1] = f"{merged[-1]} {piece}"
         else:
             merged.append(piece)
@@ -54,11 +54,11 @@ def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
 
 @dataclass(frozen=True)
 class Quote:
-    """A passage quoted from a unit."""
+    """A clause (or the whole text) quoted from a unit."""
 
     unit: Unit
-    passage: str
-    whole: bool  # the passage is the unit's entire text
+    text: str
+    whole: bool  # the quote is the unit's entire text
     lang: Lang = "fr"  # the language of the version quoted
 
 
@@ -69,53 +69,47 @@ def quotable(unit: Unit, lang: Lang | None = None) -> str:
     return unit.text_in(lang or unit.lang)
 
 
-class PassageScorer:
-    """Embeds passages once (cached by unit and language version) and ranks them against a question or a sentence."""
+class ClauseScorer:
+    """Embeds clauses once (cached by unit and language version) and ranks them against a question or a sentence."""
 
     def __init__(self, embeddings: Embeddings) -> None:
         self._embeddings = embeddings
         self._cache: dict[tuple[str, str], list[tuple[str, list[float]]]] = {}
 
-    def _passages(self, unit: Unit, lang: Lang | None = None) -> list[tuple[str, list[float]]]:
+    def _clauses(self, unit: Unit, lang: Lang | None = None) -> list[tuple[str, list[float]]]:
         key = (unit.key, unit.lang_of(lang or unit.lang))
         if key not in self._cache:
-            texts = passages(quotable(unit, lang))
+            texts = clauses(quotable(unit, lang))
             self._cache[key] = list(zip(texts, self._embeddings.embed_documents(texts), strict=True))
         return self._cache[key]
 
     def embed_query(self, text: str) -> list[float]:
         return self._embeddings.embed_query(text)
 
-    def ranked_passages(
+    def ranked_clauses(
         self, unit: Unit, query_vector: Sequence[float], lang: Lang | None = None
     ) -> list[tuple[str, float]]:
-        """The unit's passages (of its `lang` version) in document order, each with its similarity to the query."""
-        return [(text, _cosine(query_vector, vector)) for text, vector in self._passages(unit, lang)]
+        """The unit's clauses (of its `lang` version) in document order, each with its similarity to the query."""
+        return [(text, _cosine(query_vector, vector)) for text, vector in self._clauses(unit, lang)]
 
-    def best_passage(self, unit: Unit, query_vector: Sequence[float], lang: Lang | None = None) -> tuple[str, float]:
-        return max(self.ranked_passages(unit, query_vector, lang), key=lambda item: item[1])
-
-    def best_unit(self, sentence: str, units: Sequence[Unit]) -> Unit:
-        """The unit with the passage closest to the sentence; ties go to the better-ranked unit."""
-        vector = self.embed_query(sentence)
-        scores = [self.best_passage(unit, vector)[1] for unit in units]
-        return units[max(range(len(units)), key=lambda i: (scores[i], -i))]
+    def best_clause(self, unit: Unit, query_vector: Sequence[float], lang: Lang | None = None) -> tuple[str, float]:
+        return max(self.ranked_clauses(unit, query_vector, lang), key=lambda item: item[1])
 
 
 def extract(
-    question: str, units: Sequence[Unit], scorer: PassageScorer, *, whole: Sequence[str] = (), lang: Lang | None = None
+    question: str, units: Sequence[Unit], scorer: ClauseScorer, *, whole: Collection[str] = (), lang: Lang | None = None
 ) -> list[Quote]:
     """One quote per unit, from its `lang` version when indexed: the whole unit for units named in `whole`, else its
-    passage closest to the question."""
+    clause closest to the question."""
     vector = scorer.embed_query(question)
     quotes: list[Quote] = []
     for unit in units:
         text = quotable(unit, lang)
         version = unit.lang_of(lang or unit.lang)
-        if unit.id in whole or len(text) <= PASSAGE_CHARS:
-            quotes.append(Quote(unit, _shorten(text, 2 * PASSAGE_CHARS), len(text) <= 2 * PASSAGE_CHARS, version))
+        if unit.id in whole or len(text) <= CLAUSE_CHARS:
+            quotes.append(Quote(unit, _shorten(text, 2 * CLAUSE_CHARS), len(text) <= 2 * CLAUSE_CHARS, version))
         else:
-            quotes.append(Quote(unit, scorer.best_passage(unit, vector, lang)[0], False, version))
+            quotes.append(Quote(unit, scorer.best_clause(unit, vector, lang)[0], False, version))
     return quotes
 
 
@@ -127,12 +121,12 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def render(quotes: Sequence[Quote], lang: Lang, *, multi_doc: bool = False) -> str:
-    """The answer text: a short intro, then one quoted passage per line with its label."""
+    """The answer text: a short intro, then one quoted clause per line with its label."""
     lines = [extractive_intro(lang, {q.lang for q in quotes}, len({q.unit.doc for q in quotes}) > 1)]
     for quote in quotes:
-        passage = quote.passage.strip()
-        if not quote.whole and passage != quotable(quote.unit, quote.lang).strip():
-            passage = passage.rstrip(".,;: ") + " …"
+        quoted = quote.text.strip()
+        if not quote.whole and quoted != quotable(quote.unit, quote.lang).strip():
+            quoted = quoted.rstrip(".,;: ") + " …"
         label = display_label(quote.unit, lang, multi_doc=multi_doc)
-        lines.append(f"- « {passage} » ({label})" if lang == "fr" else f"- “{passage}” ({label})")
+        lines.append(f"- « {quoted} » ({label})" if lang == "fr" else f"- “{quoted}” ({label})")
     return "\n".join(lines)

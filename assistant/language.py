@@ -1,4 +1,5 @@
-"""Which language a question is in, and so which language (French or English) the answer takes."""
+"""Which language a text is in: a question (and so which language, French or English, the answer takes), and an
+answer's own words (what the evaluation scores): one module, one pair of lingua detectors."""
 
 from __future__ import annotations
 
@@ -90,6 +91,27 @@ def detect_language(text: str, fallback: Lang = "en") -> LanguageGuess:
         return LanguageGuess(answer=fallback, detected="unknown", confidence=max(fr, en))
     answer: Lang = "fr" if fr > en else "en"
     return LanguageGuess(answer=answer, detected=answer, confidence=pair[answer])
+
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"|> .*$", re.MULTILINE)
+
+
+def answer_language(text: str) -> Lang | None:
+    """The language of an answer's own words (None when lingua cannot tell). Quotations of the (French) text are
+    removed first, and the language with the most words wins over the text's sections, since an English answer
+    often carries French titles and names ("the Recueil des Traités") that would tip a whole-text guess to French."""
+    own = _QUOTED.sub(" ", text)
+    if len(_WORD.findall(own)) < 3:
+        own = text
+    words = {"fr": 0, "en": 0}
+    for section in _french_or_english().detect_multiple_languages_of(own):
+        lang = "fr" if section.language == Language.FRENCH else "en"
+        words[lang] += len(_WORD.findall(own[section.start_index : section.end_index]))
+    if words["fr"] == words["en"]:
+        found = _french_or_english().detect_language_of(own)
+        return None if found is None else ("fr" if found == Language.FRENCH else "en")
+    return "fr" if words["fr"] > words["en"] else "en"
 
 
 def warm_up() -> None:

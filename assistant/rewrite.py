@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from resolution_qa.core.errors import ReferenceOutOfRangeError
 from resolution_qa.core.refs import find_references
-from resolution_qa.core.strings import words
+from resolution_qa.core.strings import ui_text
 from resolution_qa.ingest.units import Document, Lang, Unit
 from resolution_qa.vectorstore.references import resolve
 
@@ -125,7 +125,7 @@ def rewrite(
             label += f" de la résolution {target.doc}" if lang == "fr" else f" of resolution {target.doc}"
         rest = (question[: match.start()] + question[match.end() :]).strip(" ,;?!.")
         if len(re.findall(r"\w+", rest)) <= 2:  # "Et le paragraphe suivant ?" -> "Que dit le par. 40 ?"
-            standalone = words(lang).what_does.format(label=label)
+            standalone = ui_text(lang).what_does.format(label=label)
         else:
             standalone = question[: match.start()] + label + question[match.end() :]
         return Rewrite(standalone=standalone, resolved=(target.id,))

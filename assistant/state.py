@@ -1,7 +1,9 @@
-"""The state of one question as it goes through the assistant's stages (filled in stage by stage)."""
+"""The state of one question as it goes through the assistant's stages (filled in stage by stage), and the
+sentences of an answer: what every stage reads and writes, so that no stage imports another."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from time import perf_counter
 
@@ -12,7 +14,16 @@ from resolution_qa.vectorstore.types import RetrievalResult
 
 from .language import LanguageGuess
 from .rewrite import Rewrite
-from .types import Turn
+from .types import Answer, Turn
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of the answer and the unit it rests on; `written` is False for a quote put in its place."""
+
+    text: str
+    unit: Unit
+    written: bool
 
 
 @dataclass
@@ -31,11 +42,24 @@ class QuestionState:
     result: RetrievalResult | None = None
     out_of_range: ReferenceOutOfRangeError | None = None
     retrieval_s: float = 0.0
-    # chosen: the units the answer may cite, best first
-    context: list[Unit] = field(default_factory=list)
-    # judged and written
+    named: frozenset[str] = frozenset()  # ids of the units the question names (quoted whole, always kept)
+    # selected (select.py, the one place that decides what may be cited): every list best first
+    context: list[Unit] = field(default_factory=list)  # what an extractive answer rests on (its `retrieved`)
+    quoted: list[Unit] = field(default_factory=list)  # what an extractive answer quotes
+    candidates: list[Unit] = field(default_factory=list)  # what the judge reads (LLM backends)
+    candidate_dense: list[float | None] = field(default_factory=list)  # their dense similarities
+    closest: list[Unit] = field(default_factory=list)  # offered with a refusal
+    listing: bool = False  # the question asks for every paragraph on a topic
+    refused: bool = False  # the text does not answer: the answer declines
+    # judged (LLM backends)
     scores: dict[str, float] = field(default_factory=dict)  # P(yes) of each judged unit, by key
+    kept: list[Unit] = field(default_factory=list)  # the candidates the judge believes: the LLM answer rests on them
+    not_said: bool = False  # the question takes for granted what its best passage does not say
+    # written and checked
+    sentences: list[Sentence] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (written sentence, why it was not shown)
+    failure: str | None = None  # why the model's answer was not used (the answer quotes the text instead)
+    restart: bool = False  # text was shown before the failure: the quotes start a new paragraph
     shown: float | None = None  # when the retrieved passages were shown (the Sources event)
     first_token: float | None = None
 
@@ -61,3 +85,10 @@ class QuestionState:
     @property
     def elapsed(self) -> float:
         return perf_counter() - self.started
+
+
+def finish(answer: Answer, *, restart: bool = False) -> Iterator[str | Answer]:
+    """An answer's last events: its whole text as one piece (so that a consumer that only shows pieces shows the
+    whole answer; after a paragraph when text was shown before), then the Answer."""
+    yield ("\n\n" if restart else "") + answer.text
+    yield answer

@@ -1,8 +1,9 @@
-"""What the assistant returns: an answer, its citations and timings."""
+"""What the assistant returns (an answer, its citations and timings), and what answers: the Answerer protocol."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -109,3 +110,33 @@ class Answer(BaseModel):
             citations=self.citations,
             language=self.language,
         )
+
+
+@runtime_checkable
+class Answerer(Protocol):
+    """What answers questions about the indexed resolutions: the Assistant, and the fakes that stand in for it. The
+    chat app, `resolution-qa serve`, the evaluation runner and `resolution-qa ask` depend on this, not on Assistant.
+
+    An implementation defines `stream` or `ask` (or both): each one's default is written with the other.
+    """
+
+    def ask(
+        self, question: str, history: Sequence[Turn | Answer] | None = None, docs: Sequence[str] | None = None
+    ) -> Answer:
+        """The answer to one question; `history` holds the previous turns, oldest first; `docs` (symbols) limits
+        the answer to those resolutions (None or empty: all of them)."""
+        answer: Answer | None = None
+        for item in self.stream(question, history, docs):
+            if isinstance(item, Answer):
+                answer = item
+        if answer is None:
+            raise RuntimeError(f"{type(self).__name__}.stream ended without an Answer")
+        return answer
+
+    def stream(
+        self, question: str, history: Sequence[Turn | Answer] | None = None, docs: Sequence[str] | None = None
+    ) -> Iterator[Sources | str | Answer]:
+        """As `ask`, as events: `Sources` (the passages retrieved), pieces of the answer text, then the Answer."""
+        answer = self.ask(question, history, docs)
+        yield answer.text
+        yield answer

@@ -20,19 +20,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 import psutil
+from common import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "eval" / "data" / "dev.jsonl"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -22,15 +20,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import machine  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results"
 DATA = ROOT / "eval" / "data"
 SPLITS = ("dev", "blind_dev")
-
-
-def machine() -> str:
-    return (f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), "
-            f"{platform.platform()}, Python {platform.python_version()}; load average at the end "
-            f"{os.getloadavg()[0]:.1f}")
 
 
 def load_items(split: str) -> list[dict]:
@@ -39,7 +34,7 @@ def load_items(split: str) -> list[dict]:
 
 def judge_split(split: str, assistant, stage, limit: int | None) -> Path:  # noqa: ANN001 - built in main()
     """Judge the candidates of every item of a split (`assistant` is extractive: it answers the previous turns)."""
-    from resolution_qa.assistant.policy import asks_for_a_list
+    from resolution_qa.assistant.select import select
 
     out = RESULTS / f"judge-{split}.jsonl"
     done = {json.loads(line)["id"] for line in out.read_text().splitlines() if line} if out.exists() else set()
@@ -53,14 +48,13 @@ def judge_split(split: str, assistant, stage, limit: int | None) -> Path:  # noq
             row: dict = {"id": item["id"], "type": item["type"], "lang": item["lang"],
                          "answerable": item["answerable"], "gold": item["gold"], "candidates": []}
             if state.out_of_range is None:
-                listing = asks_for_a_list(state.asked)
-                units, dense = stage._candidates(state, listing)
+                select(state, assistant.retriever.documents, assistant.answer_settings, judged=True)
+                units, dense = state.candidates, state.candidate_dense
                 started = time.perf_counter()
                 scores = stage.reader.judge(state.asked, [stage.passage(u) for u in units])
                 seconds = time.perf_counter() - started
-                named = {h.unit.id for h in state.result.hits if h.via == "reference"}
-                row.update(listing=listing, seconds=seconds, candidates=[
-                    {"id": u.id, "dense": d, "p": p, "named": u.id in named, "tokens": len(u.text) // 4}
+                row.update(listing=state.listing, seconds=seconds, candidates=[
+                    {"id": u.id, "dense": d, "p": p, "named": u.id in state.named, "tokens": len(u.text) // 4}
                     for u, d, p in zip(units, dense, scores, strict=True)])
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
             f.flush()

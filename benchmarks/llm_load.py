@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +37,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import free_port, machine  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results"
 
 #: Topical questions (no paragraph number: retrieval and the model decide), French and English.
@@ -56,22 +57,6 @@ QUESTIONS: tuple[str, ...] = (
     "Que demande la résolution au sujet de la coopération internationale ?",
     "What does the resolution say about the role of the private sector?",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def machine() -> str:
-    import psutil
-
-    memory = psutil.virtual_memory()
-    one, five, fifteen = os.getloadavg()
-    return (f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), "
-            f"{memory.total / 2**30:.0f} GiB RAM, load average {one:.1f} / {five:.1f} / {fifteen:.1f} (1/5/15 min), "
-            f"Python {platform.python_version()}")
 
 
 # --- llama.cpp's OpenAI-compatible server --------------------------------------------------------------------------

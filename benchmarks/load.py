@@ -15,31 +15,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import socket
 import sys
 import time
 from pathlib import Path
 
-import psutil
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import free_port, machine  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def machine() -> str:
-    memory = psutil.virtual_memory()
-    one, five, fifteen = os.getloadavg()
-    return (f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), "
-            f"{memory.total / 2**30:.0f} GiB RAM, load average {one:.1f} / {five:.1f} / {fifteen:.1f} (1/5/15 min), "
-            f"Python {platform.python_version()}")
 
 
 def row(name: str, run) -> str:  # noqa: ANN001  (benchmarks.load_driver.LoadRun, imported late)

@@ -24,7 +24,6 @@ import os
 import random
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,6 @@ import tempfile
 import time
 import urllib.request
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +40,8 @@ from langchain_core.embeddings import Embeddings
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from foundation import cpu_model, percentile, questions  # noqa: E402
+from common import free_port, machine_record  # noqa: E402
+from foundation import percentile, questions  # noqa: E402
 from scale_data import LookupEmbeddings, as_documents, perturb, varied_texts, vary_numbers  # noqa: E402
 
 CHROMA = Path(sys.executable).with_name("chroma")
@@ -300,12 +299,6 @@ def run_child(role: str, args, size: int, mode: str, url: str | None) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(path: Path, log_file: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -372,18 +365,6 @@ def _du(path: Path) -> float:
 
 
 # --- report -----------------------------------------------------------------------------------------------------
-def machine() -> dict:
-    return {
-        "cpu": cpu_model(),
-        "logical_cores": os.cpu_count(),
-        "physical_cores": psutil.cpu_count(logical=False),
-        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": sys.version.split()[0],
-        "libraries": {name: version(name) for name in (
-            "torch", "sentence-transformers", "transformers", "chromadb", "langchain-chroma", "bm25s")},
-    }
-
-
 def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -547,7 +528,7 @@ def main() -> None:
     result: dict = {
         "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "`" + " ".join(["benchmarks/scale.py", *sys.argv[1:]]) + "`",
-        "machine": machine(),
+        "machine": machine_record(("torch", "sentence-transformers", "transformers", "chromadb", "langchain-chroma", "bm25s")),
         "load_before": load_avg(),
         "queries": args.queries,
     }

@@ -1,5 +1,6 @@
-"""The `resolution-qa` command line: one entry point, a module per command group."""
+"""The `resolution-qa` command line: one entry point (main.py), a module per command group."""
 
-from .app import app, main
+from .app import app
+from .main import main
 
 __all__ = ["app", "main"]

@@ -1,14 +1,11 @@
-"""The typer application and the edge where domain errors become one-line messages."""
+"""The typer application the commands register on, and their shared option handling (cli/main.py runs it)."""
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import typer
-
-from resolution_qa.core.errors import ResolutionQAError
 
 if TYPE_CHECKING:
     from resolution_qa.core.settings import Settings
@@ -50,27 +47,3 @@ def settings_with(overrides: dict[str, object], options: dict[str, str] | None =
         origin = f"--{option} or " if where in overrides else ""
         fail(f"{where}={first.get('input')!s}: {first['msg']}; check {origin}RESOLUTION_QA_{where.upper()}")
         raise AssertionError("unreachable") from exc  # fail() exits
-
-
-def _register() -> None:
-    # Command modules import their heavy libraries inside the commands, so `--help` stays fast.
-    from . import parse_cmd  # noqa: F401
-
-    for optional in ("models_cmd", "index_cmd", "ask_cmd", "eval_cmd", "chat_cmd", "serve_cmd", "feedback_cmd"):
-        try:
-            __import__(f"{__package__}.{optional}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{optional}":
-                raise
-
-
-def main() -> None:
-    _register()
-    try:
-        app()
-    except ResolutionQAError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)

@@ -13,12 +13,12 @@ from resolution_qa.core.backends import backend_names
 from resolution_qa.core.errors import ResolutionQAError
 from resolution_qa.core.inputs import BATCH, check_text, json_line, read_text
 from resolution_qa.core.refs import Lang, parse_unit_id, unit_label
-from resolution_qa.core.strings import words
+from resolution_qa.core.strings import ui_text
 
 from .app import OutputFormat, app, fail
 
 if TYPE_CHECKING:
-    from resolution_qa.assistant import Answer, Assistant
+    from resolution_qa.assistant import Answer, Answerer, Assistant
     from resolution_qa.assistant.types import Citation
     from resolution_qa.core.settings import Settings
 
@@ -43,7 +43,7 @@ def _print_text(answer: Answer) -> None:
 def _print_after_text(answer: Answer) -> None:
     """What follows an answer's text: its citations, footnotes, closest passages and timings."""
     if answer.citations:
-        ui = words(answer.language)
+        ui = ui_text(answer.language)
         typer.echo(ui.citations + ui.colon)
         for c in answer.citations:
             typer.echo(f"  [{c.formal}] {c.text}")
@@ -52,7 +52,7 @@ def _print_after_text(answer: Answer) -> None:
         for note in answer.footnotes:
             typer.echo(f"  ({note.label}) {note.source or note.text}")
     if answer.suggestions:
-        ui = words(answer.language)
+        ui = ui_text(answer.language)
         typer.echo(ui.closest_title + ui.colon)
         for c in answer.suggestions:
             typer.echo(f"  [{c.formal}] {c.text[:200]}{'…' if len(c.text) > 200 else ''}")
@@ -82,7 +82,7 @@ def _label_lang(citations: tuple[Citation, ...]) -> Lang:
     return "fr"
 
 
-def _stream_text(assistant: Assistant, question: str, history: list[Answer], docs: list[str] | None) -> Answer:
+def _stream_text(assistant: Answerer, question: str, history: list[Answer], docs: list[str] | None) -> Answer:
     """One turn in text mode: the question, the passages found as soon as retrieval is done ("Sources : par. 27,
     par. 26, note 17"), the answer as it is written, then its citations."""
     from resolution_qa.assistant.types import Answer, Sources
@@ -93,7 +93,7 @@ def _stream_text(assistant: Assistant, question: str, history: list[Answer], doc
     for item in assistant.stream(question, history, docs=docs or None):
         if isinstance(item, Sources):
             if item.citations:
-                ui = words(_label_lang(item.citations))
+                ui = ui_text(_label_lang(item.citations))
                 typer.echo(f"{ui.sources}{ui.colon} {', '.join(c.label for c in item.citations)}")
         elif isinstance(item, str):
             typer.echo(item, nl=False)  # click flushes: each piece shows as it comes
@@ -117,7 +117,7 @@ def _batch_turns(item: Any) -> list[str]:
     return [check_text(t, "a turn") for t in turns]
 
 
-def _run_batch(assistant: Assistant, lines: list[str], as_json: bool, docs: list[str] | None = None) -> None:
+def _run_batch(assistant: Answerer, lines: list[str], as_json: bool, docs: list[str] | None = None) -> None:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -143,7 +143,7 @@ def _run_batch(assistant: Assistant, lines: list[str], as_json: bool, docs: list
             _print_text(history[-1])
 
 
-def _ask(assistant: Assistant, question: str, history: list[Answer], docs: list[str] | None) -> Answer:
+def _ask(assistant: Answerer, question: str, history: list[Answer], docs: list[str] | None) -> Answer:
     return assistant.ask(question, history, docs=docs or None)
 
 

@@ -1,7 +1,7 @@
 """Every sentence and word the product shows a user, in French and English: one table, one style.
 
 Prompts for the model are not here (assistant/prompts.py): they are written for the model, not for users.
-`words(lang)` gives the table of one language; a field is a plain string, or a format string whose
+`ui_text(lang)` gives the table of one language; a field is a plain string, or a format string whose
 placeholders its comment names.
 """
 
@@ -167,7 +167,7 @@ STRINGS: dict[Lang, Strings] = {"fr": _FR, "en": _EN}
 OTHER_LANGUAGE = "I answer in French or English; here is my answer in English."
 
 
-def words(lang: Lang) -> Strings:
+def ui_text(lang: Lang) -> Strings:
     """The interface text in `lang`."""
     return STRINGS[lang]
 

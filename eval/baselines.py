@@ -202,7 +202,7 @@ class Ours:
         seconds = time.perf_counter() - start
         context = [h.unit.id for h in self._retriever.search(query).hits] if self._with_context else []
         return SystemHits(
-            ranking=[[h.unit.id] for h in ranked.hits if h.via in ("reference", "ranked")],
+            ranking=[[h.unit.id] for h in ranked.found],
             context=context,
             best_dense=ranked.best_dense,
             seconds=seconds,

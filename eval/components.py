@@ -7,12 +7,12 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
+from resolution_qa.assistant.types import Answerer
 from resolution_qa.core.errors import EvalRunError
 from resolution_qa.core.settings import Settings
 from resolution_qa.ingest import BUNDLED_PATH, Document, parse_file
 
 from .baselines import SYSTEMS, BM25Only, DenseOnly, NaiveChunks, Ours, RetrievalSystem
-from .runner import AnswerBackend
 
 
 class RealComponents:
@@ -49,7 +49,7 @@ class RealComponents:
             return NaiveChunks(self.text, self.document, self.embeddings)
         raise EvalRunError(f"unknown retrieval system {name!r}; choose from {', '.join(SYSTEMS)}")
 
-    def assistant(self, backend: str) -> AnswerBackend:
+    def assistant(self, backend: str) -> Answerer:
         from resolution_qa.assistant import Assistant
 
         return Assistant(self.settings, backend=backend, retriever=self.retriever)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 from tqdm import tqdm
 
-from resolution_qa.assistant.types import Answer
+from resolution_qa.assistant.types import Answer, Answerer
 from resolution_qa.core.errors import EvalRunError, ResolutionQAError
 
 from .baselines import RetrievalSystem
@@ -34,19 +34,14 @@ Prediction = RetrievalPrediction | AnswerPrediction
 
 
 @runtime_checkable
-class AnswerBackend(Protocol):
-    """What the runner needs from an assistant: answer a question given the conversation so far."""
-
-    def ask(self, question: str, history: list[Answer] | None = None) -> Answer: ...
-
-
-@runtime_checkable
 class Components(Protocol):
     """Builds what a run evaluates; only what still has work is built (a finished part is not reloaded)."""
 
     def retrieval_system(self, name: str) -> RetrievalSystem: ...
 
-    def assistant(self, backend: str) -> AnswerBackend: ...
+    def assistant(self, backend: str) -> Answerer:
+        """What answers with this backend (its `ask`: a question, given the conversation so far)."""
+        ...
 
 
 def _diff(old: RunConfig, new: RunConfig) -> str:
@@ -88,7 +83,7 @@ def prepare(out: Path, config: RunConfig, *, resume: bool) -> tuple[RunConfig, l
     return config, existing
 
 
-def _converse(assistant: AnswerBackend, item: EvalItem, backend: str) -> AnswerPrediction:
+def _converse(assistant: Answerer, item: EvalItem, backend: str) -> AnswerPrediction:
     answers: list[Answer] = []
     try:
         for turn in item.turns:

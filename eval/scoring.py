@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from resolution_qa.assistant.language import answer_language
 from resolution_qa.assistant.types import Answer
 from resolution_qa.core.refs import Lang, find_mentions
 from resolution_qa.ingest.units import Document
@@ -189,34 +188,6 @@ def score_retrieval(item: EvalItem, pred: RetrievalPrediction, *, k_context: int
     )
 
 
-@lru_cache(maxsize=1)
-def _detector():  # noqa: ANN202 - lingua's type
-    from lingua import Language, LanguageDetectorBuilder
-
-    return LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.FRENCH).build()
-
-
-_WORD = re.compile(r"[^\W\d_]{2,}")
-_QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"|> .*$", re.MULTILINE)
-
-
-def detect_language(text: str) -> Lang | None:
-    """The answer's own language. Quotations of the (French) text are removed first, and the language
-    with the most words wins over the text's sections, since an English answer often carries French
-    titles and names ("the Recueil des Traités") that would tip a whole-text guess to French."""
-    own = _QUOTED.sub(" ", text)
-    if len(_WORD.findall(own)) < 3:
-        own = text
-    words = {"fr": 0, "en": 0}
-    for section in _detector().detect_multiple_languages_of(own):
-        lang = "fr" if section.language.name == "FRENCH" else "en"
-        words[lang] += len(_WORD.findall(own[section.start_index : section.end_index]))
-    if words["fr"] == words["en"]:
-        found = _detector().detect_language_of(own)
-        return None if found is None else ("fr" if found.name == "FRENCH" else "en")
-    return "fr" if words["fr"] > words["en"] else "en"
-
-
 def invented_references(text: str, document: Document) -> list[str]:
     """Formal citations ("A/RES/75/158, par. 60") in an answer's text that name no unit of the document."""
     bad: list[str] = []
@@ -268,7 +239,7 @@ def score_answer(item: EvalItem, pred: AnswerPrediction, document: Document) -> 
         citation_recall=cs.recall if cs else None,
         invalid_citations=invalid_citations(final, document),
         invented_references=invented_references(final.text, document),
-        language=detect_language(final.text),
+        language=answer_language(final.text),
         declared_language=final.language,
         retrieval_s=final.timings.retrieval,
         first_token_s=final.timings.first_token,

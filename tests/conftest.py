@@ -249,6 +249,18 @@ def real_retriever(real_settings: Settings, real_embeddings) -> Iterator[Any]:
     assert (now.generation, now.count()) == built, "a test wrote to the session's real index; copy it instead"
 
 
+@pytest.fixture(scope="session")
+def llm_model(models_dir: Path) -> Any:
+    """The real GGUF reader (llama.cpp in this process), loaded once per session and shared by every llm test: its
+    passages' states stay warm in memory from one module to the next. Its settings are the defaults but its own
+    per-sentence deadline, the most patient the tests ask for (900 s: on a machine at load 6-8 two dev sentences took
+    over the default 120 s): a loaded machine is slow, not wrong. The sentence length is the same for every test
+    (min(90 tokens, llm_max_tokens >= 120))."""
+    from resolution_qa.assistant.llama_reader import LlamaReader
+
+    return LlamaReader(isolated_settings(models_dir=models_dir, backend="llamacpp", llm_timeout_s=900.0).llm)
+
+
 @pytest.fixture
 def real_index_env(real_settings: Settings, real_retriever) -> dict[str, str]:
     """The environment for a subprocess (`resolution-qa ...`) on the session's real index."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from benchmarks.common import free_port  # noqa: F401 - one for the tests and the benchmarks
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -37,13 +38,6 @@ ENGLISH_FIXTURE = FIXTURES / "A_RES_75_999.en.txt"
 
 
 # --- ports and environments ------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def clean_env(**overrides: str) -> dict[str, str]:

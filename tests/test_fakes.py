@@ -1,5 +1,5 @@
 """The fakes (tests/fakes.py) cannot drift: each subclasses what it stands in for, is an instance of it, and its
-methods have the same signatures as the real interface's."""
+methods have the same signatures as the real interface's; every fake there is listed here."""
 
 from __future__ import annotations
 
@@ -10,26 +10,32 @@ import pytest
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
+import tests.fakes
 from resolution_qa.assistant.assistant import Assistant, Retriever
+from resolution_qa.assistant.reader import Reader
+from resolution_qa.assistant.types import Answerer
 from resolution_qa.core.errors import UnknownDocumentError
 from resolution_qa.core.settings import Settings
 from resolution_qa.eval.baselines import RetrievalSystem
-from resolution_qa.eval.runner import AnswerBackend, Components
+from resolution_qa.eval.runner import Components
 from resolution_qa.ingest import Document
-from resolution_qa.web.service import AnswerEngine
 from tests.fakes import (
     BagOfWordsEmbeddings,
     CannedRetriever,
     EchoEngine,
     FakeComponents,
     FakeRetriever,
+    JudgingChatModel,
     ObedientChatModel,
+    ObedientReader,
     RecordingAssistant,
     ScriptedAssistant,
     ScriptedChatModel,
     ScriptedEngine,
+    ScriptedReader,
     ScriptedSystem,
     SlowEngine,
+    StreamingRecordingAssistant,
 )
 
 #: (fake, what it stands in for)
@@ -37,31 +43,45 @@ FAKES: list[tuple[type, type]] = [
     (BagOfWordsEmbeddings, Embeddings),
     (ScriptedChatModel, BaseChatModel),
     (ObedientChatModel, BaseChatModel),
+    (JudgingChatModel, BaseChatModel),
     (FakeRetriever, Retriever),
     (CannedRetriever, Retriever),
+    (ScriptedReader, Reader),
+    (ObedientReader, Reader),
     (ScriptedSystem, RetrievalSystem),
-    (ScriptedAssistant, AnswerBackend),
     (FakeComponents, Components),
-    (ScriptedEngine, AnswerEngine),
-    (EchoEngine, AnswerEngine),
-    (SlowEngine, AnswerEngine),
+    (ScriptedAssistant, Answerer),
+    (RecordingAssistant, Answerer),
+    (StreamingRecordingAssistant, Answerer),
+    (ScriptedEngine, Answerer),
+    (EchoEngine, Answerer),
+    (SlowEngine, Answerer),
 ]
-#: Fakes of a concrete class with no protocol to subclass: only the methods named are compared.
-CONCRETE: list[tuple[type, type, tuple[str, ...]]] = [(RecordingAssistant, Assistant, ("ask",))]
+#: Fakes that also stand in for the concrete Assistant (what `resolution-qa ask` builds): the methods named are compared.
+CONCRETE: list[tuple[type, type, tuple[str, ...]]] = [
+    (RecordingAssistant, Assistant, ("ask",)),
+    (StreamingRecordingAssistant, Assistant, ("ask", "stream")),
+]
+#: Classes of tests/fakes.py that stand in for no interface of the product: servers on 127.0.0.1.
+NOT_FAKES = frozenset({"_Server", "FakeLLMServer", "JudgingLLMServer", "FakePackageIndex"})
 
 
 def _instance(fake: type, document: Document) -> Any:
     if fake is BagOfWordsEmbeddings:
         return fake()
-    if fake in (ScriptedChatModel, ObedientChatModel):
+    if fake in (ScriptedChatModel, ObedientChatModel, JudgingChatModel):
         return fake(replies=[], prompts=[])
+    if fake is ScriptedReader:
+        return fake()
+    if fake is ObedientReader:
+        return fake("faithful")
     if fake is ScriptedSystem:
         return fake("ours", {})
     if fake is ScriptedAssistant:
         return fake()
     if fake is FakeComponents:
         return fake({}, {})
-    if fake is RecordingAssistant:
+    if fake in (RecordingAssistant, StreamingRecordingAssistant):
         return fake(Settings(_env_file=None))
     return fake(document)
 
@@ -116,6 +136,19 @@ def test_each_fake_has_the_signatures_of_what_it_stands_in_for(fake: type, real:
 def test_a_fake_of_a_concrete_class_has_its_signatures(fake: type, real: type, names: tuple[str, ...]) -> None:
     for name in names:
         assert _shape(getattr(fake, name)) == _shape(getattr(real, name)), f"{fake.__name__}.{name} has drifted"
+
+
+def test_every_fake_is_checked() -> None:
+    defined = {name: value for name, value in vars(tests.fakes).items()
+               if isinstance(value, type) and value.__module__ == tests.fakes.__name__}
+    checked = {fake.__name__ for fake, _ in FAKES}
+    assert set(defined) - NOT_FAKES - checked == set(), "a fake missing from FAKES"
+
+
+def test_the_assistant_is_the_answerer_the_edges_use() -> None:
+    assert issubclass(Assistant, Answerer)
+    for name in ("ask", "stream"):
+        assert _shape(getattr(Assistant, name)) == _shape(getattr(Answerer, name)), name
 
 
 def test_the_fake_retriever_reads_a_document_filter_as_the_real_one(document: Document, chroma_retriever) -> None:

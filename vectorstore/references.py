@@ -6,7 +6,7 @@ import re
 
 from resolution_qa.core.errors import ReferenceOutOfRangeError
 from resolution_qa.core.refs import PREFIX, Reference, strip_resolution_names
-from resolution_qa.core.strings import words
+from resolution_qa.core.strings import ui_text
 from resolution_qa.ingest.units import Document, Unit
 
 # Words that ask for a unit without saying anything about its content ("Que dit le par. 27 ?").
@@ -47,7 +47,7 @@ def resolve(reference: Reference, document: Document) -> Unit:
     units = document.of_kind(reference.kind)
     numbers = [u.number for u in units if u.number is not None]
     maximum = max(numbers, default=0)
-    plural, singular = words("en").kinds[reference.kind]
+    plural, singular = ui_text("en").kinds[reference.kind]
     number = maximum if reference.last else reference.number
     unit = document.get(f"{PREFIX[reference.kind]}{number}") if number else None
     if unit is None:

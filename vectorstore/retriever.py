@@ -16,7 +16,7 @@ from pydantic import ConfigDict, Field, PrivateAttr
 from resolution_qa.core.errors import EmptyQuestionError, ReferenceOutOfRangeError, UnknownDocumentError
 from resolution_qa.core.inputs import check_text
 from resolution_qa.core.refs import Reference, find_references, named_resolutions, resolution_symbol
-from resolution_qa.core.strings import words
+from resolution_qa.core.strings import ui_text
 from resolution_qa.ingest.units import Document, Unit
 
 from .index import UnitIndex
@@ -188,7 +188,7 @@ class UnitRetriever(BaseRetriever):
         if found:
             return found
         first = errors[0]
-        plural, singular = words("en").kinds[reference.kind]
+        plural, singular = ui_text("en").kinds[reference.kind]
         shown = "the last one" if reference.last else f"{singular} {reference.number}"
         if len(targets) <= _LISTED:
             which, counts = ", ".join(d.symbol for d in targets), ", ".join(str(e.maximum) for e in errors)

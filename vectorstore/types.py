@@ -34,3 +34,25 @@ class RetrievalResult(BaseModel):
     hits: tuple[Hit, ...]
     references: tuple[Reference, ...] = ()
     best_dense: float | None = None  # highest dense similarity over the whole index (refusal signal)
+
+    # Views of the hits by how they were found, each in the hits' order (the stages read these, never `via`).
+
+    @property
+    def named(self) -> tuple[Hit, ...]:
+        """The units the question names ("par. 27"), in the order it names them."""
+        return tuple(h for h in self.hits if h.via == "reference")
+
+    @property
+    def ranked(self) -> tuple[Hit, ...]:
+        """The units found by the dense/lexical ranking, best first."""
+        return tuple(h for h in self.hits if h.via == "ranked")
+
+    @property
+    def linked(self) -> tuple[Hit, ...]:
+        """The units added for their link to a found one: a paragraph's footnotes, a footnote's paragraph."""
+        return tuple(h for h in self.hits if h.via in ("footnote", "referrer"))
+
+    @property
+    def found(self) -> tuple[Hit, ...]:
+        """The named and the ranked units, in the hits' order (everything but the links)."""
+        return tuple(h for h in self.hits if h.via in ("reference", "ranked"))

@@ -14,7 +14,7 @@ from resolution_qa.assistant.assistant import MAX_QUESTION_CHARS
 from resolution_qa.assistant.types import Answer, Sources
 from resolution_qa.core.errors import ResolutionQAError
 from resolution_qa.core.settings import Settings
-from resolution_qa.core.strings import both, words
+from resolution_qa.core.strings import both, ui_text
 from resolution_qa.ingest import Document, parse_file
 
 from .feedback import (
@@ -234,7 +234,7 @@ class Handlers:
             self.feedback.save(record)
         except FeedbackError as exc:
             return _note(str(exc), failed=True), gr.update(visible=False), None
-        return _note(words(answer.language).rating_saved), gr.update(visible=True, value=""), record
+        return _note(ui_text(answer.language).rating_saved), gr.update(visible=True, value=""), record
 
     def comment(self, text: str, pending: FeedbackRecord | None) -> tuple[Any, Any, FeedbackRecord | None]:
         """The optional comment on the last rating: saved as the same record with its comment."""
@@ -247,7 +247,7 @@ class Handlers:
         except FeedbackError as exc:
             return _note(str(exc), failed=True), gr.skip(), pending
         lang = record.answer.get("language", "fr")
-        return _note(words(lang if lang in ("fr", "en") else "fr").comment_saved), gr.update(value="", visible=False), \
+        return _note(ui_text(lang if lang in ("fr", "en") else "fr").comment_saved), gr.update(value="", visible=False), \
             record
 
     @staticmethod
@@ -383,7 +383,7 @@ def _chat_tab(documents: Sequence[Document]) -> _ChatTab:
                 placeholder="Votre question · Your question (Entrée · Enter)",
                 lines=1,
                 max_lines=5,
-                submit_btn=words("fr").send,
+                submit_btn=ui_text("fr").send,
                 autofocus=True,
             )
             note = gr.HTML("", elem_id="feedback-note", visible=False)
@@ -394,7 +394,7 @@ def _chat_tab(documents: Sequence[Document]) -> _ChatTab:
                 lines=1,
                 max_lines=4,
                 max_length=2000,
-                submit_btn=words("fr").send,
+                submit_btn=ui_text("fr").send,
                 visible=False,
             )
             with gr.Row():

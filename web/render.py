@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from html import escape
 
 from resolution_qa.assistant.types import Answer, Citation, Sources
-from resolution_qa.core.strings import Strings, both, fold, words
+from resolution_qa.core.strings import Strings, both, fold, ui_text
 from resolution_qa.ingest import Document, Lang, Unit
 from resolution_qa.ingest.parser import CARET_SUP, LINK, clean
 
@@ -70,7 +70,7 @@ def _chips(citations: Sequence[Citation]) -> str:
 
 def _colon(label: str, lang: Lang) -> str:
     # French typography puts a space before the colon.
-    return escape(label) + words(lang).colon
+    return escape(label) + ui_text(lang).colon
 
 
 def _blocks_html(html: str) -> str:
@@ -94,7 +94,7 @@ def _blocks_html(html: str) -> str:
 
 def render_answer(answer: Answer) -> str:
     """The final answer bubble: text with linked citations; refusals and notices styled apart."""
-    ui = words(answer.language)
+    ui = ui_text(answer.language)
     text = answer.text
     if answer.notice:
         # The assistant may also write its notice as a line of the text: show it once, styled as a notice.
@@ -130,7 +130,7 @@ def render_streaming(text: str) -> str:
 def render_failure(message: str, lang: Lang = "en") -> str:
     """A bubble for an error: what went wrong and what to do, never a traceback."""
     return (
-        f'<div class="failure"><div class="failure-title">{escape(words(lang).error)}</div>'
+        f'<div class="failure"><div class="failure-title">{escape(ui_text(lang).error)}</div>'
         f"<p>{escape(message)}</p></div>"
     )
 
@@ -165,7 +165,7 @@ def _copy_button(formal: str, ui: Strings) -> str:
 
 def _source_cards(citations: Sequence[Citation], answer: Answer | None, documents: Sequence[Document],
                   lang: Lang) -> str:
-    ui = words(lang)
+    ui = ui_text(lang)
     by_symbol = {d.symbol: d for d in documents}
     cards: list[str] = []
     for cit in citations:
@@ -203,7 +203,7 @@ def render_sources(answer: Answer | None, documents: Sequence[Document]) -> str:
     A refusal cites nothing; its suggested closest units are shown instead.
     """
     lang: Lang = answer.language if answer is not None else "fr"
-    ui = words(lang)
+    ui = ui_text(lang)
     title = f'<div class="sources-title">{escape(ui.sources)}</div>'
     citations = [] if answer is None else list(answer.citations) or (list(answer.suggestions) if answer.refused else [])
     if not citations:
@@ -231,7 +231,7 @@ def render_retrieved(sources: Sources, documents: Sequence[Document]) -> str:
     lang = _labels_language(citations, documents)
     title = f'<div class="sources-title">{escape(both("retrieved"))}</div>'
     if not citations:
-        return f'<div class="sources retrieved empty">{title}<p>{escape(words(lang).no_sources)}</p></div>'
+        return f'<div class="sources retrieved empty">{title}<p>{escape(ui_text(lang).no_sources)}</p></div>'
     return f'<div class="sources retrieved">{title}{_source_cards(citations, None, documents, lang)}</div>'
 
 
@@ -332,7 +332,7 @@ def render_document(document: Document, query: str = "") -> str:
     """The whole resolution, structured and anchored; units not matching `query` are hidden."""
     terms = query_terms(query)
     lang = document.lang
-    preamble_t, operative_t, notes_t = words(lang).sections
+    preamble_t, operative_t, notes_t = ui_text(lang).sections
     header = document.get("header")
     parts = [f'<article class="resolution" data-doc="{escape(document.symbol)}">']
     parts.append(f'<h2 class="doc-title"><span class="symbol">{escape(document.symbol)}</span> '
@@ -404,7 +404,7 @@ def answer_body(answer: Answer) -> str:
 def citations_block(answer: Answer) -> str:
     """What follows an answer's text, as under `resolution-qa ask`: each cited unit as "[formal] text", the
     footnotes of the cited paragraphs, and for a refusal the closest passages. Empty when there is none."""
-    ui = words(answer.language)
+    ui = ui_text(answer.language)
     parts: list[str] = []
     cited = [*answer.citations, *(f for f in answer.footnotes if f not in answer.citations)]
     if cited:

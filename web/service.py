@@ -6,9 +6,8 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
-from resolution_qa.assistant.types import Answer, Sources
+from resolution_qa.assistant.types import Answer, Answerer, Sources, Turn
 from resolution_qa.core.errors import ResolutionQAError, one_line
 from resolution_qa.core.settings import Settings
 from resolution_qa.ingest import Document
@@ -16,16 +15,8 @@ from resolution_qa.ingest import Document
 log = logging.getLogger(__name__)
 
 
-@runtime_checkable
-class AnswerEngine(Protocol):
-    """What the app needs of an assistant: text pieces as they come, then the final Answer."""
-
-    def stream(
-        self, question: str, history: Sequence[Answer] | None = None, docs: Sequence[str] | None = None
-    ) -> Iterator[Sources | str | Answer]: ...
-
-
-EngineFactory = Callable[[Settings], AnswerEngine]
+#: Builds the engine of a backend: an Answerer (the app uses its `stream`: text pieces as they come, then the Answer).
+EngineFactory = Callable[[Settings], Answerer]
 
 
 @dataclass(frozen=True)
@@ -63,7 +54,7 @@ def model_name(settings: Settings) -> str:
     return get_backend(settings.backend).describe(settings.llm)
 
 
-def _default_factory(settings: Settings) -> AnswerEngine:
+def _default_factory(settings: Settings) -> Answerer:
     from resolution_qa.assistant import Assistant  # heavy (models, index): imported only when the app starts
 
     return Assistant.from_settings(settings)
@@ -78,8 +69,8 @@ class ChatService:
     def __init__(self, settings: Settings, factory: EngineFactory = _default_factory) -> None:
         self._settings = settings
         self._factory = factory
-        self._engine: AnswerEngine | None = None
-        self._fallback: AnswerEngine | None = None
+        self._engine: Answerer | None = None
+        self._fallback: Answerer | None = None
         self._engine_backend = settings.backend
         self._problem: str | None = None
         self._lock = threading.RLock()
@@ -110,7 +101,7 @@ class ChatService:
                 self._problem = f"the assistant could not start ({one_line(exc, kind=True)}); see the server log"
             return self.status()
 
-    def _fallback_engine(self) -> AnswerEngine:
+    def _fallback_engine(self) -> Answerer:
         if self._fallback is None:
             self._fallback = self._factory(self._settings.with_backend("extractive"))
         return self._fallback
@@ -135,7 +126,7 @@ class ChatService:
 
     # --- answering -------------------------------------------------------------------------
     def stream(
-        self, question: str, history: Sequence[Answer] = (), docs: Sequence[str] | None = None
+        self, question: str, history: Sequence[Turn | Answer] = (), docs: Sequence[str] | None = None
     ) -> Iterator[ChatEvent]:
         """Answer one question (about the `docs` symbols only, when given) as events; never raises for a
         problem a user can fix."""

@@ -238,12 +238,12 @@ def test_a_false_premise_is_said_to_be_unsupported_then_what_the_text_says(make_
                                                                           sentence: str) -> None:
     """The judge says the best passage does not support what the question takes for granted: the answer says so
     first, then what the resolution does say, cited."""
-    from resolution_qa.core.strings import words
+    from resolution_qa.core.strings import ui_text
 
     assistant = make_assistant(sentence, "unused", premise=0.1)  # the judge believes the first passage only
     answer = assistant.ask(question)
     assert not answer.refused and answer.language == lang
-    assert answer.text.startswith(words(lang).not_said), answer.text
+    assert answer.text.startswith(ui_text(lang).not_said), answer.text
     assert len(answer.citations) == 1 and answer.citations[0].id == answer.retrieved[0]
     believed = make_assistant(sentence, "unused", premise=0.9).ask(question)
-    assert not believed.text.startswith(words(lang).not_said)
+    assert not believed.text.startswith(ui_text(lang).not_said)

@@ -31,7 +31,7 @@ from resolution_qa.assistant.reader import passage_message
 from resolution_qa.assistant.types import Citation, Sources
 from resolution_qa.core.refs import find_mentions
 from resolution_qa.core.settings import Settings
-from resolution_qa.core.strings import OTHER_LANGUAGE, extractive_intro, words
+from resolution_qa.core.strings import OTHER_LANGUAGE, extractive_intro, ui_text
 from resolution_qa.ingest import BUNDLED_PATH, parse_file
 from tests.fakes import FakeLLMServer, ObedientChatModel, ObedientReader
 
@@ -226,7 +226,7 @@ def check_rests_on_citations(answer: Answer, case: Case) -> None:
         lines = lines[1:]
     if answer.backend != "extractive":
         said, lines = lines[0], lines[1:]
-        said = said.removeprefix(words(lang).not_said).strip()
+        said = said.removeprefix(ui_text(lang).not_said).strip()
         masked = without_quotes(said, answer.citations)
         for sentence in split_sentences(masked):
             assert any(label in sentence.lower() for label in labels), (case.id, sentence, answer.text)
@@ -234,7 +234,7 @@ def check_rests_on_citations(answer: Answer, case: Case) -> None:
         for mention in find_mentions(masked, own={c.doc for c in answer.citations}, others=True):
             assert mention.unit_id in cited_ids, (case.id, mention, answer.text)
     for line in lines:
-        if line in intros or line == words(lang).unofficial:
+        if line in intros or line == ui_text(lang).unofficial:
             continue
         m = re.fullmatch(r"- (?:« (.*) »|“(.*)”) \((.+)\)", line)
         assert m and m.group(3) in by_label, (case.id, line, answer.text)
@@ -399,16 +399,6 @@ def test_an_obedient_openai_compatible_server_is_caught(first: int, question: st
 # cases naming a paragraph 99 are refused before it: out of range).
 LLM_CASES = [c for c in CASES if c.id in ("ignore-en", "doc-op2-dan", "doc-footnote-german", "doc-piwned-named",
                                           "doc-repeat-topic")]
-
-
-@pytest.fixture(scope="module")
-def llm_model(models_dir: Path):
-    """The real GGUF reader (llama.cpp in this process), loaded once for the module."""
-    from resolution_qa.assistant.llama_reader import LlamaReader
-
-    settings = Settings(_env_file=None, models_dir=models_dir, backend="llamacpp", llm_max_tokens=120,
-                        llm_timeout_s=600.0)  # a loaded machine is slow, not hostile: the checks are under test
-    return LlamaReader(settings.llm)
 
 
 @pytest.mark.slow

@@ -18,10 +18,10 @@ PROSECUTION_FR = ("Que demande la résolution aux gouvernements au sujet des vic
 
 
 @pytest.fixture(scope="module")
-def assistant(real_settings: Settings, real_retriever) -> Assistant:
+def assistant(real_settings: Settings, real_retriever, llm_model) -> Assistant:  # noqa: ANN001
     # A loaded 2-core machine is slow, not failing: the answers, not the latency, are under test here.
     settings = real_settings.model_copy(update={"backend": "llamacpp", "llm_max_tokens": 160, "llm_timeout_s": 600.0})
-    return Assistant(settings, retriever=real_retriever)
+    return Assistant(settings, retriever=real_retriever, reader=llm_model)  # the session's one model
 
 
 @pytest.fixture(scope="module")

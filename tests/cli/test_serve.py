@@ -15,12 +15,11 @@ import httpx
 import openai
 import pytest
 
-from resolution_qa.assistant.types import Answer, Turn
+from resolution_qa.assistant.types import Answer, Answerer, Turn
 from resolution_qa.core.settings import Settings
 from resolution_qa.ingest import Document
 from resolution_qa.web.openai_api import ApiServer, OpenAIService, build_api, stream_tail
 from resolution_qa.web.render import answer_text
-from resolution_qa.web.service import AnswerEngine
 from tests.fakes import ScriptedEngine
 from tests.support import clean_env, cli_command, free_port
 
@@ -45,7 +44,7 @@ def start_api(settings: Settings, document: Document, make_assistant) -> Iterato
 
     def start(**updates: Any) -> Api:
         scripted = ScriptedEngine(document, backend="llamacpp")
-        engines: dict[str, AnswerEngine] = {"extractive": make_assistant(), "llamacpp": scripted}
+        engines: dict[str, Answerer] = {"extractive": make_assistant(), "llamacpp": scripted}
         api_settings = settings.model_copy(update={"backend": "llamacpp", "serve_port": free_port(), **updates})
         service = OpenAIService(api_settings, lambda s: engines[s.backend]).start()
         server = ApiServer(build_api(service), api_settings).start()

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from resolution_qa.assistant.types import Answer, Sources, Timings
+from resolution_qa.assistant.types import Answer, Answerer, Sources, Timings
 from resolution_qa.ingest import Document
 from resolution_qa.web.feedback import FeedbackStore
-from resolution_qa.web.service import AnswerEngine, ChatService
+from resolution_qa.web.service import ChatService
 from tests.fakes import cite_unit
 from tests.support import free_port, isolated_settings, launch_app
 
@@ -25,7 +25,7 @@ ANSWER_TIMEOUT_MS = 60_000
 
 
 @dataclass
-class SlowSourcesEngine(AnswerEngine):
+class SlowSourcesEngine(Answerer):
     """Streams as the Assistant does, slowly: Sources (OP27, OP28) at once, then after `think` s the answer word by
     word (`pace` s each), then the Answer citing OP27. Records when the sources were sent."""
 

@@ -90,13 +90,15 @@ LLM_FLOORS = {"accuracy": 0.57, "citation_precision": 0.8, "citation_recall": 0.
 @pytest.mark.slow
 @pytest.mark.llm
 @pytest.mark.timeout(1800)
-def test_dev_llamacpp_answers_do_not_regress(real_settings, real_retriever, document: Document) -> None:  # noqa: ANN001
+def test_dev_llamacpp_answers_do_not_regress(real_settings, real_retriever, llm_model,  # noqa: ANN001
+                                             document: Document) -> None:
     from resolution_qa.assistant import Assistant
 
     items = load_dataset(DEV_PATH, document=document).items[:LLM_ITEMS]
     # The deadline is not under test here (a loaded CI machine is slow, not wrong): the answers are.
     settings = real_settings.model_copy(update={"backend": "llamacpp", "llm_timeout_s": 900.0})
-    overall, summary = _answers(Assistant(settings, retriever=real_retriever), items, document, "llamacpp")
+    assistant = Assistant(settings, retriever=real_retriever, reader=llm_model)  # the session's one model
+    overall, summary = _answers(assistant, items, document, "llamacpp")
     assert overall.fallbacks == 0 and overall.errors == 0, summary
     for name, floor in LLM_FLOORS.items():
         assert getattr(overall, name) >= floor, f"{name}: {summary}"

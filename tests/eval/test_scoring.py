@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from resolution_qa.assistant.language import answer_language
 from resolution_qa.eval.dataset import EvalItem
 from resolution_qa.eval.predictions import AnswerPrediction
-from resolution_qa.eval.scoring import build_report, detect_language, invented_references
+from resolution_qa.eval.scoring import build_report, invented_references
 from resolution_qa.ingest import Document
 from tests.fakes import scripted_answer as answer
 from tests.support import cite, make_config
@@ -82,11 +83,11 @@ def test_failures_say_what_went_wrong(tiny_items: list[EvalItem], tiny_predictio
 
 
 def test_language_detection_ignores_quotes() -> None:
-    assert detect_language('The resolution « engage instamment les États à poursuivre les trafiquants ». '
+    assert answer_language('The resolution « engage instamment les États à poursuivre les trafiquants ». '
                            'It asks States to act.') == "en"
-    assert detect_language("La résolution demande aux États d'agir contre la traite.") == "fr"
+    assert answer_language("La résolution demande aux États d'agir contre la traite.") == "fr"
     # an English frame around untranslated French names is English
-    assert detect_language("Footnote 2 states that the text is an excerpt from the Nations Unies Recueil des "
+    assert answer_language("Footnote 2 states that the text is an excerpt from the Nations Unies Recueil des "
                            "Traités, vol. 2237, n° 39574 (footnote 1).") == "en"
 
 

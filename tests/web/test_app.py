@@ -10,7 +10,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from resolution_qa.assistant.types import Answer, Sources
+from resolution_qa.assistant.types import Answer, Answerer, Sources
 from resolution_qa.core.errors import (
     BackendError,
     EmptyQuestionError,
@@ -19,15 +19,15 @@ from resolution_qa.core.errors import (
 )
 from resolution_qa.core.settings import Settings
 from resolution_qa.ingest import Document
-from resolution_qa.web.service import AnswerEngine, ChatService, Failure, Piece
+from resolution_qa.web.service import ChatService, Failure, Piece
 from tests.fakes import ScriptedEngine as FakeEngine
 from tests.support import ENGLISH_FIXTURE, free_port, launch_app
 
 
-def factory_of(engines: dict[str, AnswerEngine | Exception]) -> Callable[[Settings], AnswerEngine]:
+def factory_of(engines: dict[str, Answerer | Exception]) -> Callable[[Settings], Answerer]:
     """An engine factory by backend name; an exception value is raised (e.g. models missing)."""
 
-    def make(settings: Settings) -> AnswerEngine:
+    def make(settings: Settings) -> Answerer:
         made = engines[settings.backend]
         if isinstance(made, Exception):
             raise made
@@ -71,7 +71,7 @@ def test_llm_failing_mid_answer_gives_an_extractive_answer(settings: Settings, m
 
 
 def test_an_engine_that_crashes_at_start_leaves_the_app_up_with_one_line(settings: Settings) -> None:
-    def crash(_: Settings) -> AnswerEngine:
+    def crash(_: Settings) -> Answerer:
         raise MemoryError("cannot allocate 1.2 GB\nmore details")
 
     service = ChatService(settings, crash)
@@ -82,7 +82,7 @@ def test_an_engine_that_crashes_at_start_leaves_the_app_up_with_one_line(setting
 
 
 def test_nothing_available_is_a_message_and_a_later_fix_is_picked_up(settings: Settings, document: Document) -> None:
-    engines: dict[str, AnswerEngine | Exception] = {
+    engines: dict[str, Answerer | Exception] = {
         "extractive": IndexUnavailableError("no index in /tmp/x; run `resolution-qa ingest`"),
     }
     service = ChatService(settings, factory_of(engines))
@@ -223,11 +223,11 @@ def test_search_filters_the_resolution(running_app: RunningApp, document: Docume
 
 
 @pytest.fixture
-def serve(settings: Settings, document: Document) -> Iterator[Callable[[AnswerEngine], Client]]:
+def serve(settings: Settings, document: Document) -> Iterator[Callable[[Answerer], Client]]:
     """Serve the app around a given engine on a free loopback port; returns a client for it."""
     demos = []
 
-    def start(engine: AnswerEngine) -> Client:
+    def start(engine: Answerer) -> Client:
         app_settings = settings.model_copy(update={"port": free_port(), "backend": "llamacpp"})
         service = ChatService(app_settings, lambda _: engine)
         service.start()

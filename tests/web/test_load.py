@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import pytest
 
 from benchmarks.load_driver import LoadRun, run_load
+from resolution_qa.assistant.types import Answerer
 from resolution_qa.core.settings import Settings
-from resolution_qa.web.service import AnswerEngine, ChatService
+from resolution_qa.web.service import ChatService
 from tests.support import cli_command, free_port, launch_app, wait_for_http
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]  # the real model, and the app on a loopback port
@@ -40,7 +41,7 @@ def real_app(real_settings: Settings, real_retriever) -> Iterator[RealApp]:
 
     built: list[Settings] = []
 
-    def factory(s: Settings) -> AnswerEngine:
+    def factory(s: Settings) -> Answerer:
         built.append(s)
         return Assistant(s, backend="extractive", retriever=real_retriever)
 

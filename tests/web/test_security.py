@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from resolution_qa.assistant.assistant import MAX_QUESTION_CHARS
 from resolution_qa.assistant.prompts import READER_SYSTEM
+from resolution_qa.assistant.types import Answerer
 from resolution_qa.core.settings import Settings
 from resolution_qa.ingest import Document
 from resolution_qa.web.app import Conversation
@@ -32,7 +33,7 @@ from resolution_qa.web.security import (
     guard_middleware,
     login_of,
 )
-from resolution_qa.web.service import AnswerEngine, ChatService
+from resolution_qa.web.service import ChatService
 from tests.fakes import EchoEngine, FakeLLMServer, SlowEngine
 from tests.support import cli_command, free_port, launch_app, run_cli
 
@@ -45,7 +46,7 @@ def serve(settings: Settings, document: Document) -> Iterator[Callable[..., str]
     """Serve the app around an engine with settings overrides on a free loopback port; returns its URL."""
     demos = []
 
-    def start(engine: AnswerEngine, **overrides: object) -> str:
+    def start(engine: Answerer, **overrides: object) -> str:
         app_settings = settings.model_copy(update={"port": free_port(), **overrides})
         service = ChatService(app_settings, lambda _: engine)
         service.start()
@@ -494,7 +495,7 @@ def test_one_engine_serves_every_session_with_bounded_concurrency(settings: Sett
     engine = SlowEngine(document)
     built: list[Settings] = []
 
-    def factory(s: Settings) -> AnswerEngine:
+    def factory(s: Settings) -> Answerer:
         built.append(s)
         return engine
 
