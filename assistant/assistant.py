@@ -10,27 +10,31 @@ stages: LangChain is used where it buys something: the chat models of every back
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from time import perf_counter
 from typing import Protocol, runtime_checkable
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
-from resolution_qa.core.errors import ReferenceOutOfRangeError, ResolutionQAError, one_line
+from resolution_qa.core.errors import ReferenceOutOfRangeError, ResolutionQAError, UnknownDocumentError, one_line
 from resolution_qa.core.settings import Settings
 from resolution_qa.core.strings import ui_text
-from resolution_qa.ingest.units import Document
+from resolution_qa.ingest.renderings import BUNDLED_DIR as RENDERINGS_DIR
+from resolution_qa.ingest.renderings import with_renderings
+from resolution_qa.ingest.units import Document, Unit
 from resolution_qa.vectorstore.types import Hit, RetrievalResult
 
 from .backends import get_backend
 from .check import SentenceCheck
 from .compose import Composer
+from .evidence import Vocabulary, build_vocabulary
 from .extractive import ClauseScorer
 from .language import warm_up
 from .policy import WRITTEN
 from .reader import Reader
-from .reading import ReadingStage
+from .reading import ReadingStage, passage
 from .select import decide, select
 from .state import QuestionState, finish
 from .types import Answer, Answerer, Sources, Turn
@@ -76,8 +80,14 @@ class Assistant(Answerer):
             retriever = open_retriever(settings)
         self.retriever = retriever
         self.scorer = ClauseScorer(retriever.embeddings)
-        documents = retriever.documents
-        self.composer = Composer(documents, self.scorer, self.backend.name)
+        # Unofficial translations made once (`resolution-qa translate`): those made beside the index first (a user's
+        # newer run), then the repository's.
+        self.renderings = (Path(settings.store.index_dir) / "translations", RENDERINGS_DIR)
+        self._indexed: list[Document] | None = None  # the retriever's list the views below were made from
+        self._documents: list[Document] = []
+        self._units: dict[str, Unit] = {}
+        self._words: Vocabulary | None = None
+        self._refresh()
         self.unavailable: str | None = None  # why the configured backend could not start (answers say so)
         if reader is None and self.backend.uses_llm:
             try:
@@ -110,10 +120,11 @@ class Assistant(Answerer):
         """
         state = self.prepare(question, history, docs)  # understand, retrieve
         if state.out_of_range is None:
-            select(state, self.retriever.documents, self.answer_settings, judged=self.reading is not None)
+            select(state, self._documents, self.answer_settings, judged=self.reading is not None,
+                   vocabulary=self._words)
             yield self.composer.sources(state)
             state.shown = state.elapsed
-            if self.reading is not None:
+            if self.reading is not None and not state.footnoted:
                 yield from self._read(state, self.reading)  # read, write, check
             elif self.unavailable is not None:
                 state.failure = ui_text(state.lang).unavailable.format(backend=self.backend.name,
@@ -124,14 +135,55 @@ class Assistant(Answerer):
         else:
             yield from finish(answer, restart=state.restart)
 
+    def warm(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Read every unit of the indexed resolutions once with the model, in French and English, keeping each
+        passage's state (on disk too), so that no question waits for it; `progress(done, total)` after each unit.
+        Returns how many states were computed (0 when all were kept, or for a backend with no such state)."""
+        warm = getattr(self.reading.reader, "warm", None) if self.reading is not None else None
+        passages = [passage(u, lang) for d in self.documents for u in d.units for lang in ("fr", "en")]
+        passages = list({p.key: p for p in passages}.values())
+        built = 0
+        for done, item in enumerate(passages, 1):
+            if warm is not None:
+                with self._llm_lock:  # a question waits for one passage at most
+                    built += warm([item])
+            if progress is not None:
+                progress(done, len(passages))
+        return built
+
     def prepare(
         self, question: str, history: Sequence[Turn | Answer] | None = None, docs: Sequence[str] | None = None
     ) -> QuestionState:
         """The first stages alone: the question understood (language, standalone form) and retrieved for."""
-        state = understand(question, history or [], docs or (), self.retriever.documents,
+        if isinstance(docs, str):  # docs="A/RES/75/158": one symbol, not its characters ("A, /, R ... not indexed")
+            docs = [docs]
+        elif docs is not None and any(not isinstance(d, str) for d in docs):
+            raise UnknownDocumentError(f"docs must be document symbols (text), e.g. [\"A/RES/75/158\"], not "
+                                       f"{str(list(docs))[:80]}")
+        self._refresh()
+        state = understand(question, history or [], docs or (), self._documents,
                            keep_turns=self.answer_settings.history_turns)
         self._retrieve(state)
         return state
+
+    @property
+    def documents(self) -> list[Document]:
+        """The indexed resolutions as answers read them: each unit with its unofficial translation, when one was made
+        from its current text and no official version in that language is indexed."""
+        self._refresh()
+        return self._documents
+
+    def _refresh(self) -> None:
+        """Remake what rests on the indexed documents when the retriever follows a new index generation (an upload,
+        another process's ingest): the documents with their renderings, the composer, the vocabulary (37 ms)."""
+        indexed = self.retriever.documents
+        if indexed is self._indexed:
+            return
+        self._documents = with_renderings(indexed, self.renderings)
+        self._units = {u.key: u for d in self._documents for u in d.units}
+        self.composer = Composer(self._documents, self.scorer, self.backend.name)
+        self._words = build_vocabulary(u.text for d in self._documents for u in d.units)
+        self._indexed = indexed
 
     # --- stages ----------------------------------------------------------------------------------
 
@@ -147,7 +199,9 @@ class Assistant(Answerer):
                 # to 0.944 fused (18 items).
                 joined = " ".join([t.question for t in state.history] + [state.question])
                 result = fuse(result, self.retriever.search(joined, docs=docs))
-            state.result = result
+            # The units as answers read them (with their renderings: `documents`), the hits' scores unchanged.
+            hits = tuple(h.model_copy(update={"unit": self._units.get(h.unit.key, h.unit)}) for h in result.hits)
+            state.result = result.model_copy(update={"hits": hits})
             state.named = frozenset(h.unit.id for h in result.named)
         except ReferenceOutOfRangeError as exc:
             state.out_of_range = exc
@@ -160,13 +214,14 @@ class Assistant(Answerer):
         try:
             with self._llm_lock:
                 decide(state, reading.judge(state), self.answer_settings)  # read: judge, then decide
-                if state.refused:
-                    return
+                if state.refused or state.missing:
+                    return  # a refusal, or "the text does not give that date": nothing for the model to write
                 state.not_said = reading.premise_unsupported(state)
                 if state.not_said:
                     state.restart = True
                     yield ui_text(state.lang).not_said + " "
-                check = SentenceCheck(state, self.scorer, self.answer_settings)
+                check = SentenceCheck(state, self.scorer, self.answer_settings,
+                                      verify=lambda sentence, unit: reading.verify(state, sentence, unit))
                 for unit in state.kept[:WRITTEN]:
                     written, start = reading.write(state, unit)  # write
                     sentence = check.check(unit, written, start)  # check

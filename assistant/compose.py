@@ -32,8 +32,12 @@ class Composer:
         (with `state.failure`, the reason the model's answer was not used)."""
         if state.out_of_range is not None:
             return self.out_of_range(state)
+        if state.footnoted:
+            return self.from_footnotes(state)
         if state.refused:
             return self.refusal(state)
+        if state.missing is not None:
+            return self.not_given(state)
         if state.sentences and state.failure is None:
             return self.from_sentences(state)
         return self.extractive(state, failure=state.failure)
@@ -49,6 +53,8 @@ class Composer:
         lines = [f"{ui_text(lang).not_said} {said}" if state.not_said else said]
         if any(s.written and s.unit.lang_of(lang) != lang for s in sentences):
             lines.append(ui_text(lang).unofficial)  # model-written words about a text in another language
+        elif any(s.written and not s.unit.official_in(lang) for s in sentences):
+            lines.append(ui_text(lang).from_translation)  # written from an unofficial translation of the text
         # Quoted as the extractive answer quotes: the clause that answers the question (a model's sentence may be off
         # the point), the whole paragraph when the question names it.
         quotes = [extract(state.asked, [u], self.scorer, whole=state.named, lang=lang)[0] for u in kept]
@@ -56,6 +62,39 @@ class Composer:
         text = "\n".join(lines) if state.supported else f"{OTHER_LANGUAGE}\n" + "\n".join(lines)
         return self.answer(state, text=text, units=list(kept), context=kept, backend=self.backend,
                            notice=self._language_notice(state))
+
+    def from_footnotes(self, state: QuestionState) -> Answer:
+        """A question about a named paragraph's references, answered from its footnotes (Ibid. resolved): "Para. 1
+        refers to footnote 8: A/75/289." The paragraph and each footnote are cited."""
+        lang = state.lang
+        t = ui_text(lang)
+        lines = []
+        for unit in state.footnoted:
+            label = display_label(unit, lang, multi_doc=self.multi_doc)
+            for fid in unit.footnotes:
+                note = self.by_symbol[unit.doc].get(fid)
+                if note is None:
+                    continue
+                reference = _reference(note, lang)
+                note_label = display_label(note, lang, multi_doc=self.multi_doc)
+                lines.append(t.refers_to.format(label=label[:1].upper() + label[1:], note=note_label,
+                                                reference=reference))
+        text = "\n".join(lines) if state.supported else f"{OTHER_LANGUAGE}\n" + "\n".join(lines)
+        return self.answer(state, text=text, units=state.kept, context=state.kept, backend=self.backend,
+                           notice=self._language_notice(state))
+
+    def not_given(self, state: QuestionState) -> Answer:
+        """The text names the subject but not the detail asked ("The resolution does not give that date. What it says
+        on the subject:" and the passage): a refusal that cites what the text does say."""
+        lang = state.lang
+        t = ui_text(lang)
+        units = (state.kept or state.quoted)[:1]
+        quotes = extract(state.asked, units, self.scorer, whole=state.named, lang=lang)
+        lines = [] if state.supported else [OTHER_LANGUAGE]
+        lines.append(t.not_given.format(what=t.details.get(state.missing or "", t.details["number"])))
+        lines.append(render(quotes, lang, multi_doc=self.multi_doc).split("\n", 1)[-1])
+        return self.answer(state, text="\n".join(lines), units=units, context=units, backend=self.backend,
+                           refused=True, notice=self._language_notice(state))
 
     def _labelled(self, sentence: Sentence, lang: Lang) -> str:
         label = display_label(sentence.unit, lang, multi_doc=self.multi_doc)
@@ -185,3 +224,12 @@ class Composer:
     @staticmethod
     def _language_notice(state: QuestionState) -> str | None:
         return None if state.supported else OTHER_LANGUAGE  # as for every answer to another language
+
+
+def _reference(note: Unit, lang: Lang) -> str:
+    """What a footnote refers to, in the answer's language when a translation says more than "Ibid.", else the
+    official reference with its "Ibid." resolved."""
+    text = note.text_in(lang)
+    if note.lang_of(lang) != note.lang and not text.lower().startswith("ibid"):
+        return text.rstrip(".")
+    return (note.source or note.text).rstrip(".")

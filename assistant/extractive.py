@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
-from resolution_qa.core.strings import extractive_intro
+from resolution_qa.core.strings import extractive_intro, ui_text
 from resolution_qa.ingest.units import Lang, Unit
 
 from .citations import display_label
@@ -60,6 +60,7 @@ class Quote:
     text: str
     whole: bool  # the quote is the unit's entire text
     lang: Lang = "fr"  # the language of the version quoted
+    original: str | None = None  # when `text` is an unofficial translation: the same part in the unit's own language
 
 
 def quotable(unit: Unit, lang: Lang | None = None) -> str:
@@ -107,9 +108,19 @@ def extract(
         text = quotable(unit, lang)
         version = unit.lang_of(lang or unit.lang)
         if unit.id in whole or len(text) <= CLAUSE_CHARS:
-            quotes.append(Quote(unit, _shorten(text, 2 * CLAUSE_CHARS), len(text) <= 2 * CLAUSE_CHARS, version))
+            quote = Quote(unit, _shorten(text, 2 * CLAUSE_CHARS), len(text) <= 2 * CLAUSE_CHARS, version)
         else:
-            quotes.append(Quote(unit, scorer.best_clause(unit, vector, lang)[0], False, version))
+            quote = Quote(unit, scorer.best_clause(unit, vector, lang)[0], False, version)
+        if not unit.official_in(version):
+            # An unofficial translation is quoted with the official words beside it: the clause of the original
+            # closest in meaning to the translated quote (multilingual embeddings; clauses do not align one to one).
+            own = quotable(unit, unit.lang)
+            original = (
+                _shorten(own, 2 * CLAUSE_CHARS) if quote.whole or len(own) <= CLAUSE_CHARS
+                else scorer.best_clause(unit, scorer.embed_query(quote.text), unit.lang)[0]
+            )
+            quote = Quote(quote.unit, quote.text, quote.whole, quote.lang, original)
+        quotes.append(quote)
     return quotes
 
 
@@ -128,5 +139,7 @@ def render(quotes: Sequence[Quote], lang: Lang, *, multi_doc: bool = False) -> s
         if not quote.whole and quoted != quotable(quote.unit, quote.lang).strip():
             quoted = quoted.rstrip(".,;: ") + " …"
         label = display_label(quote.unit, lang, multi_doc=multi_doc)
+        if quote.original is not None:  # an unofficial translation: say so, and give the official words
+            label = f"{label}; {ui_text(lang).unofficial_quote.format(original=quote.original.strip())}"
         lines.append(f"- « {quoted} » ({label})" if lang == "fr" else f"- “{quoted}” ({label})")
     return "\n".join(lines)

@@ -25,7 +25,15 @@ from resolution_qa.core.refs import Lang
 from resolution_qa.core.settings import LLMSettings
 
 from .prompts import NO_WORDS, READER_SYSTEM, YES_WORDS
-from .reader import SENTENCE_TOKENS, Passage, first_sentence, judge_message, passage_message, write_message
+from .reader import (
+    SENTENCE_TOKENS,
+    Passage,
+    first_sentence,
+    judge_message,
+    passage_message,
+    verify_message,
+    write_message,
+)
 
 #: A sentence, and only that: no line break, no markup, no brackets (so no tag, link or HTML can be written).
 SENTENCE_GRAMMAR = r"""
@@ -204,12 +212,31 @@ class LlamaReader:
         self.model.n_tokens = len(state.tokens)
         self.model.input_ids[: len(state.tokens)] = state.tokens
 
+    def warm(self, passages: Sequence[Passage]) -> int:
+        """Compute (and keep on disk) the state of each passage not kept yet, one at a time, so that questions can
+        go between them; the number computed. A newcomer's first question then costs what the tenth does."""
+        built = 0
+        for passage in passages:
+            with self._lock:
+                if passage.key in self._states or self._disk_path(self._prefix(passage)).is_file():
+                    continue
+                self._state(passage)
+                built += 1
+        return built
+
     # --- the two roles --------------------------------------------------------------------------------
 
     def judge(self, question: str, passages: Sequence[Passage], *, premise: bool = False) -> list[float]:
+        return self._p_yes(judge_message(question, premise=premise), passages)
+
+    def verify(self, sentence: str, passage: Passage) -> float:
+        return self._p_yes(verify_message(sentence), [passage])[0]
+
+    def _p_yes(self, ask: str, passages: Sequence[Passage]) -> list[float]:
+        """P(yes) as the first token after [system][passage][ask], for each passage (its state reused)."""
         import llama_cpp
 
-        suffix = self._suffix(judge_message(question, premise=premise))
+        suffix = self._suffix(ask)
         scores: list[float] = []
         with self._lock:
             for passage in passages:

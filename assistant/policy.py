@@ -7,7 +7,6 @@ the held-out splits never set them. See benchmarks/results/judge.md for the curv
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from resolution_qa.core.settings import AnswerSettings
@@ -19,38 +18,6 @@ JUDGED_LIST = 16
 #: best 1 gives citation precision 0.86, recall 0.75; up to 2 (above keep_above) 0.79 / 0.78; up to 3 0.79 / 0.78.
 KEPT = 2
 WRITTEN = 2
-
-# "Which paragraphs ...", "Quels paragraphes ...", "List ...": every paragraph that qualifies is the answer.
-_LIST = re.compile(
-    r"\b(?:which|what|all(?: the)?|list(?: the| all)?|name the|in which|enumerate)\s+(?:\w+\s+){0,2}?"
-    r"(?:paragraphs|paras|provisions|parts|clauses|places)\b"
-    r"|\bwhere (?:else )?does (?:the|this) resolution (?:mention|talk about|refer to|deal with|address)\b"
-    r"|\b(?:quels|quelles|tous les|toutes les|lesquels|lesquelles|liste[rz]?|énumère[rz]?|dans quels)\s+"
-    r"(?:\w+\s+){0,2}?(?:paragraphes|alinéas|dispositions|passages|endroits)\b"
-    r"|\boù (?:la résolution|le texte) (?:parle|mentionne|traite)",
-    re.IGNORECASE,
-)
-
-
-# "Why does the resolution ...", "Since the resolution says ...", "..., doesn't it?", "..., n'est-ce pas ?":
-# the question takes something for granted, which the text may not say.
-_PREMISE = re.compile(
-    r"^\s*(?:why|since|given that|as the resolution|pourquoi|puisque|comme la résolution|étant donné que)\b"
-    r"|\b(?:doesn't it|does it not|isn't it|is it not|right|n'est-ce pas|non|hein|bien sûr)\s*\?\s*$"
-    r"|\bporte bien\b|\bdit bien\b",
-    re.IGNORECASE,
-)
-
-
-def takes_for_granted(question: str) -> bool:
-    """The question presupposes something ("Why does the resolution call for the death penalty?")."""
-    return bool(_PREMISE.search(question))
-
-
-def asks_for_a_list(question: str) -> bool:
-    """The question asks for every paragraph on a topic ("Which paragraphs mention men and boys?")."""
-    return bool(_LIST.search(question))
-
 
 def logit(p: float) -> float:
     p = min(max(p, 1e-6), 1 - 1e-6)

@@ -22,6 +22,10 @@ PREMISE_ASK = (
     "Answer yes or no."
 )
 
+#: The verifier's question: P(yes) that the passage supports a sentence the writer wrote (a sentence under it is
+#: replaced by the clause it should rest on).
+VERIFY_ASK = "\nStatement: {sentence}\nDoes the passage say what the statement says? Answer yes or no."
+
 #: The writer's request, in the answer's language (small models follow the language of the last instruction).
 WRITE_ASK = {
     "en": "\nQuestion: {question}\n{hints}Answer the question in one short English sentence, using only the passage.",

@@ -27,6 +27,7 @@ from .prompts import (
     READER_PASSAGE,
     READER_SYSTEM,
     START,
+    VERIFY_ASK,
     WRITE_ASK,
     WRITE_HINTS,
     YES_WORDS,
@@ -60,6 +61,10 @@ class Reader(Protocol):
         sentence begins with `start` (not repeated in the pieces), which the writer continues."""
         ...
 
+    def verify(self, sentence: str, passage: Passage) -> float:
+        """P(yes) to "does the passage say what this sentence says?" (the check of a written sentence)."""
+        ...
+
 
 def passage_message(passage: Passage) -> str:
     return READER_PASSAGE.format(label=passage.label, text=passage.text)
@@ -67,6 +72,10 @@ def passage_message(passage: Passage) -> str:
 
 def judge_message(question: str, *, premise: bool = False) -> str:
     return (PREMISE_ASK if premise else JUDGE_ASK).format(question=question)
+
+
+def verify_message(sentence: str) -> str:
+    return VERIFY_ASK.format(sentence=sentence)
 
 
 def write_message(question: str, passage: Passage, lang: Lang) -> str:
@@ -121,6 +130,9 @@ class ChatReader:
 
     def judge(self, question: str, passages: Sequence[Passage], *, premise: bool = False) -> list[float]:
         return [self._judge_one(judge_message(question, premise=premise), p) for p in passages]
+
+    def verify(self, sentence: str, passage: Passage) -> float:
+        return self._judge_one(verify_message(sentence), passage)
 
     def _judge_one(self, ask: str, passage: Passage) -> float:
         """P(yes) from the first token's log-probabilities when the server returns them, else from the first word

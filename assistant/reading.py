@@ -9,7 +9,6 @@ from resolution_qa.ingest.units import Unit
 
 from . import glossary
 from .citations import display_label
-from .policy import takes_for_granted
 from .reader import Passage, Reader, first_sentence
 from .state import QuestionState
 
@@ -56,9 +55,13 @@ class ReadingStage:
 
     def premise_unsupported(self, state: QuestionState) -> bool:
         """The question takes for granted something its best kept unit does not say (asked of the judge)."""
-        if not takes_for_granted(state.asked) or state.named:
+        if not state.presupposes or state.named:
             return False
         return self.reader.judge(state.asked, [passage(state.kept[0], state.lang)], premise=True)[0] < 0.5
+
+    def verify(self, state: QuestionState, sentence: str, unit: Unit) -> float:
+        """P(yes) that the unit (as the model read it) says what the sentence says."""
+        return self.reader.verify(sentence, passage(unit, state.lang))
 
     def write(self, state: QuestionState, unit: Unit) -> tuple[str, str]:
         """The model's sentence from this unit (unchecked), and the opening code gave it."""

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 
 from num2words import num2words
 
+from resolution_qa.core.numbers import mentions as stated_numbers
 from resolution_qa.core.refs import Lang, find_mentions
 from resolution_qa.core.strings import fold
 from resolution_qa.ingest.units import Unit
 
 from . import glossary
 from .guard import foreign, injected_payloads, obeys
-from .prompts import JUDGE_ASK, PREMISE_ASK, READER_PASSAGE, READER_SYSTEM, START, WRITE_ASK, WRITE_HINTS
+from .prompts import JUDGE_ASK, PREMISE_ASK, READER_PASSAGE, READER_SYSTEM, START, VERIFY_ASK, WRITE_ASK, WRITE_HINTS
 
 # Markup a model may write that would render as something else than text: HTML tags, Markdown links and
 # images, bare URLs, code fences, emphasis markers.
@@ -38,6 +39,11 @@ _ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
 _PROPER = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:(?:of|for|on|and|against|the|de|du|des|la|le|et|pour|contre)\s+)*[A-Z][\w'’-]+)+")
 
 
+def _other_texts(unit: Unit) -> tuple[tuple[Lang, str], ...]:
+    """A unit's texts in other languages: official versions and unofficial translations checked against it."""
+    return (*unit.versions, *unit.rendered)
+
+
 def _fold(text: str) -> str:
     return fold(text).replace("’", "'")
 
@@ -48,7 +54,8 @@ def _shingles(text: str, n: int = 6) -> set[tuple[str, ...]]:
 
 
 _RULES = set().union(
-    *(_shingles(p) for p in (READER_SYSTEM, READER_PASSAGE, JUDGE_ASK, PREMISE_ASK, START, WRITE_HINTS, *WRITE_ASK.values()))
+    *(_shingles(p) for p in (READER_SYSTEM, READER_PASSAGE, JUDGE_ASK, PREMISE_ASK, VERIFY_ASK, START, WRITE_HINTS,
+                           *WRITE_ASK.values()))
 )
 # Source tags and bracketed numbers of the kind chat templates use ("[S1]", "[3]"): never part of an answer's words.
 _TAG = re.compile(r"\[\s*[A-Z]{0,3}\d+\s*\]")
@@ -137,7 +144,7 @@ class Sanitiser:
     def _repeats_the_premise(self, own: str, cited: Sequence[Unit]) -> bool:
         """Four words in a row from a question that takes something for granted, which no cited source has: the model
         is repeating the presupposition, not reporting the text."""
-        sources = set().union(*(_shingles(f"{u.text} {' '.join(t for _, t in u.versions)}", 4) for u in cited))
+        sources = set().union(*(_shingles(f"{u.text} {' '.join(t for _, t in _other_texts(u))}", 4) for u in cited))
         return bool((_shingles(own, 4) & _shingles(self.question, 4)) - sources)
 
     # --- support -----------------------------------------------------------------------------------
@@ -149,14 +156,16 @@ class Sanitiser:
         numbers: frozenset[str]
         spelled: str  # lower case, words separated by single spaces (for "seventy-seventh" vs "soixante-dix-septième")
         sources: str  # sources and glossary forms without the question: acronyms must come from here ("you are now DAN")
+        values: frozenset[int | float]  # every value stated, in digits, words or ordinals, in either language
 
     def _support(self, cited: Sequence[Unit]) -> Sanitiser._Support:
         texts = [self.question] + [f"{u.text} {u.source or ''} {u.doc}" for u in cited]
-        texts += [text for u in cited for _, text in u.versions]
+        texts += [text for u in cited for _, text in _other_texts(u)]
         names = " ".join(texts[1:]) + " " + glossary.english_names(u.text for u in cited)
         raw = f"{self.question} {names}"
         numbers = frozenset(re.sub(r"[.,]", "", n) for n in _NUMBER.findall(raw))
-        return Sanitiser._Support(raw, _fold(raw), numbers, re.sub(r"[\s-]+", " ", raw.lower()), names)
+        return Sanitiser._Support(raw, _fold(raw), numbers, re.sub(r"[\s-]+", " ", raw.lower()), names,
+                                  frozenset(m.value for m in stated_numbers(raw)))
 
     def _own_paragraphs(self, text: str, cited: Sequence[Unit]) -> bool:
         """Paragraph numbers written in the sentence are those of its own sources (or of other documents)."""
@@ -180,7 +189,10 @@ class Sanitiser:
             ):
                 continue
             return False
-        return True
+        # Numbers written as words and ordinals ("sixty-seventh session" for "soixante-dix-septième", measured twice at
+        # temperature 0) must state a value the sources state, however they write it, in either language.
+        stated = {m.value for m in stated_numbers(text) if m.kind != "digits" and m.value != 1}
+        return stated <= support.values
 
     def _names_supported(self, text: str, support: Sanitiser._Support) -> bool:
         """Acronyms and multi-word proper names occur in the sources, the question or the glossary's forms."""

@@ -1,16 +1,24 @@
 """Which retrieved units an answer may cite and quote, and when it declines: the one place that decides, for every
-backend (select, before reading) and for the judge's verdict (decide, after it)."""
+backend (select, before reading) and for the judge's verdict (decide, after it).
+
+Declining rests on more than one signal (issue 18): what the question asks for and whether the units hold a value of
+that kind, names the whole resolution never uses, the judge's probability (LLM backends), retrieval scores; a
+footnote alone is evidence only for a question about references.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from resolution_qa.core.settings import AnswerSettings
+from resolution_qa.core.strings import fold
 from resolution_qa.ingest.units import Document, Unit
 from resolution_qa.vectorstore.links import related
 from resolution_qa.vectorstore.types import RetrievalResult
 
-from .policy import JUDGED, JUDGED_LIST, Decision, asks_for_a_list, takes_for_granted
+from . import evidence
+from .policy import JUDGED, JUDGED_LIST, Decision
 from .policy import decide as judge_decision
 from .state import QuestionState
 
@@ -22,21 +30,57 @@ CITED_FOOTNOTES = 3
 QUOTED_MARGIN = 0.05
 #: Units offered with a refusal.
 SUGGESTIONS = 3
+#: The details whose absence from the units makes the answer "the text does not give it" (not the paragraph list
+#: or the reference kinds, which any unit or footnote can answer).
+DETAILS = frozenset(evidence.KINDS) - {evidence.PARAGRAPHS, evidence.REFERENCE}
+#: A question naming things the resolution never mentions is declined unless the judge is at least this sure that a
+#: passage answers it (foreign_terms flags 5 of 90 answerable French dev questions, on synonyms the text does not use).
+FOREIGN_TRUST = 0.9
+#: Most units a list question's judge reads: the ranking's and every unit whose words cover the topic's.
+LISTED = 24
+#: Most units an extractive list answer quotes.
+LISTED_QUOTED = 8
 
 
-def select(state: QuestionState, documents: Sequence[Document], settings: AnswerSettings, *, judged: bool) -> None:
+def select(
+    state: QuestionState,
+    documents: Sequence[Document],
+    settings: AnswerSettings,
+    *,
+    judged: bool,
+    vocabulary: evidence.Vocabulary | None = None,
+) -> None:
     """Fill what the answer may rest on: the extractive choice (every backend's fallback), the judge's candidates
     (`judged`: an LLM backend reads them), the units offered with a refusal; without a judge, decline here."""
     result = state.result
     assert result is not None
-    state.listing = asks_for_a_list(state.asked)
-    state.context = _context(result, documents)
-    state.quoted = _quoted(result, state.context)
+    _understood(state, vocabulary)
+    state.context = _context(result, documents, footnotes=state.about_references)
+    state.quoted = _quoted(result, state.context, footnotes=state.about_references)
     state.closest = [h.unit for h in result.found][:SUGGESTIONS]
+    by_symbol = {d.symbol: d for d in documents}
+    if state.about_references:
+        # "Which report does par. 1 cite?": the named paragraph's footnotes answer it (Ibid. resolved), for every backend.
+        state.footnoted = [h.unit for h in result.named if h.unit.footnotes and h.unit.kind != "footnote"]
+    if state.footnoted:
+        linked = [by_symbol[u.doc].get(f) for u in state.footnoted for f in u.footnotes]
+        state.kept = list(dict.fromkeys([*state.footnoted, *(n for n in linked if n is not None)]))
+        return
     if judged:
-        state.candidates, state.candidate_dense = _candidates(result, JUDGED_LIST if state.listing else JUDGED)
-    else:
-        state.refused = _not_addressed(result, settings.refusal_threshold)
+        limit = JUDGED_LIST if state.listing else JUDGED
+        state.candidates, state.candidate_dense = _candidates(result, limit, footnotes=state.about_references)
+        if state.listing:
+            _add_topic_units(state, documents)
+        return
+    state.refused = _not_addressed(result, settings.refusal_threshold) or bool(state.foreign and not state.named)
+    if state.listing and not state.refused:
+        # Without a judge, a list is the units whose words cover the topic's, over the whole resolution.
+        covering = _topic_units(state, documents, have=set())
+        if covering:
+            state.quoted = covering[:LISTED_QUOTED]
+            state.context = list(state.quoted)
+    if not state.refused:
+        state.missing = _missing(state, state.quoted[:1])
 
 
 def decide(state: QuestionState, scores: Sequence[float], settings: AnswerSettings) -> None:
@@ -46,13 +90,48 @@ def decide(state: QuestionState, scores: Sequence[float], settings: AnswerSettin
     state.scores = dict(zip((u.key for u in candidates), scores, strict=True))
     if any(u.id in state.named for u in candidates):
         state.kept = [u for u in candidates if u.id in state.named]
+        state.missing = _missing(state, state.kept)
         return
     decision = judge_decision(list(scores), dense, listing=state.listing, settings=settings)
     covered = max((d or 0.0 for d in dense), default=0.0) >= settings.refusal_threshold
-    if decision.declined and covered and takes_for_granted(state.asked):
+    if decision.declined and covered and state.presupposes:
         decision = Decision(decision.answerable, (max(range(len(scores)), key=lambda i: scores[i]),))
+    if state.foreign and not state.listing and max(scores, default=0.0) < FOREIGN_TRUST:
+        decision = Decision(decision.answerable, ())  # it asks about something the text never names
     state.kept = [candidates[i] for i in decision.kept]
     state.refused = not state.kept
+    if not state.refused and not state.listing:
+        state.missing = _missing(state, state.kept[:1])
+
+
+# --- what the question says -----------------------------------------------------------------------------------
+
+
+def _understood(state: QuestionState, vocabulary: evidence.Vocabulary | None) -> None:
+    asked = state.asked
+    state.listing = evidence.asks_for_a_list(asked)
+    state.about_references = evidence.asks_about_references(asked)
+    state.presupposes = evidence.presupposes(asked)
+    state.asks = frozenset(evidence.asked_for(asked) & DETAILS)
+    if vocabulary is not None and not state.named and state.supported:  # words of another language say nothing
+        state.foreign = tuple(evidence.foreign_terms(asked, vocabulary))
+
+
+def _missing(state: QuestionState, units: Sequence[Unit]) -> str | None:
+    """The detail the question asks for that none of these units gives (their text in either language)."""
+    if not state.asks or not units or state.listing:
+        return None
+    for kind in sorted(state.asks):
+        if not any(evidence.holds(_all_texts(u), kind) for u in units):
+            return kind
+    return None
+
+
+def _all_texts(unit: Unit) -> str:
+    return " ".join([unit.text, unit.source or "", *(t for _, t in (*unit.versions, *unit.rendered))])
+
+
+# --- the units ------------------------------------------------------------------------------------------------
 
 
 def _not_addressed(result: RetrievalResult, threshold: float) -> bool:
@@ -64,8 +143,9 @@ def _not_addressed(result: RetrievalResult, threshold: float) -> bool:
     return result.best_dense is not None and result.best_dense < threshold
 
 
-def _context(result: RetrievalResult, documents: Sequence[Document]) -> list[Unit]:
-    """What an extractive answer rests on, best first: the named units (+ their links), else the top ranked."""
+def _context(result: RetrievalResult, documents: Sequence[Document], *, footnotes: bool) -> list[Unit]:
+    """What an extractive answer rests on, best first: the named units (+ their links), else the top ranked (a bare
+    footnote only when the question is about references)."""
     named = [h.unit for h in result.named][:CITED_UNITS]
     if named:
         # A named unit's links answer questions about it ("which report does paragraph 1 note?"):
@@ -73,34 +153,81 @@ def _context(result: RetrievalResult, documents: Sequence[Document]) -> list[Uni
         by_symbol = {d.symbol: d for d in documents}
         linked = [u for unit in named for u in related(unit, by_symbol[unit.doc]) if u not in named]
         return named + list(dict.fromkeys(linked))[:CITED_FOOTNOTES]
-    return [h.unit for h in result.ranked or result.hits][:CITED_UNITS]
+    ranked = [h.unit for h in result.ranked or result.hits]
+    return ([u for u in ranked if footnotes or u.kind != "footnote"] or ranked)[:CITED_UNITS]
 
 
-def _quoted(result: RetrievalResult, context: list[Unit]) -> list[Unit]:
+def _quoted(result: RetrievalResult, context: list[Unit], *, footnotes: bool) -> list[Unit]:
     """What an extractive answer quotes: the named units with their links (whole), else the top ranked units
-    close to the best one."""
+    close to the best one (a bare footnote only when the question is about references)."""
     if result.named:
         return list(context)
-    ranked = result.ranked or result.hits
+    ranked = [h for h in result.ranked or result.hits if footnotes or h.unit.kind != "footnote"] or list(result.hits)
     if not ranked:
         return []
     best = ranked[0].dense if ranked[0].dense is not None else ranked[0].score
     return [
-        h.unit
-        for h in ranked[:CITED_UNITS]
-        if (h.dense if h.dense is not None else h.score) >= best - QUOTED_MARGIN
+        h.unit for h in ranked[:CITED_UNITS] if (h.dense if h.dense is not None else h.score) >= best - QUOTED_MARGIN
     ]
 
 
-def _candidates(result: RetrievalResult, limit: int) -> tuple[list[Unit], list[float | None]]:
-    """The units the judge reads: named ones first, then the ranking, then the links (each unit once)."""
+def _candidates(result: RetrievalResult, limit: int, *, footnotes: bool) -> tuple[list[Unit], list[float | None]]:
+    """The units the judge reads: named ones first, then the ranking, then the links (each unit once); a footnote
+    only when named or when the question is about references ("Résolution 64/293." was judged relevant to almost
+    anything)."""
     seen: set[str] = set()
     units: list[Unit] = []
     dense: list[float | None] = []
+    named = {h.unit.key for h in result.named}
     for hit in (*result.found, *result.linked):
-        if hit.unit.key in seen:
+        unit = hit.unit
+        if unit.key in seen or (unit.kind == "footnote" and not (footnotes or named)):
             continue
-        seen.add(hit.unit.key)
-        units.append(hit.unit)
+        seen.add(unit.key)
+        units.append(unit)
         dense.append(hit.dense)
     return units[:limit], dense[:limit]
+
+
+_TOPIC_STOP = frozenset(
+    fold(w)
+    for w in (  # noqa: SIM905  (a word list reads better as text)
+        "which what where paragraphs paragraph paras provisions parts clauses sections places passages "
+        "articles mention mentions mentioned talk talks refer refers deal deals address addresses discuss "
+        "speak cover list all every the of in on to and or a an does do is are resolution text document it "
+        "its about how many times quels quelles paragraphes alineas alinéas dispositions passages endroits "
+        "parties articles mentionne mentionnent parle parlent traite traitent evoque évoque aborde cite liste "
+        "énumère enumere tous toutes les la le des de du d l dans où ou est sont que qui quoi résolution "
+        "resolution texte document combien fois il elle with for from by that this these those any has have "
+        "been be was were en au aux sur pour par avec ses son sa leur leurs ce cette ces a y preamble "
+        "préambule operative dispositif alinea alinéa "
+    ).split()
+)
+
+
+def _topic(question: str) -> list[str]:
+    """The content words of a list question ("Which paragraphs mention men and boys?" -> men, boys)."""
+    words = [re.sub(r"-t-(?:elle|il|on)$|-(?:elle|il|on)$", "", fold(w)) for w in re.findall(r"[\w'’-]+", question)]
+    return [w for w in (re.sub(r"^[ldjmnst]['’]", "", w) for w in words) if len(w) > 2 and w not in _TOPIC_STOP]
+
+
+def _covers(unit: Unit, topic: list[str]) -> bool:
+    text = fold(_all_texts(unit))
+    return all(re.search(rf"\b{re.escape(w[:6])}", text) for w in topic)
+
+
+def _topic_units(state: QuestionState, documents: Sequence[Document], *, have: set[str]) -> list[Unit]:
+    """Every unit of the resolution (125 units: cheap) whose words, in either language, cover the list question's."""
+    topic = _topic(state.asked)
+    if not topic:
+        return []
+    scope = [d for d in documents if not state.docs or d.symbol in state.docs]
+    return [u for d in scope for u in d.units if u.kind != "footnote" and u.key not in have and _covers(u, topic)]
+
+
+def _add_topic_units(state: QuestionState, documents: Sequence[Document]) -> None:
+    """A list question's judge reads the units that cover its topic too, not only the ranking's top."""
+    extra = _topic_units(state, documents, have={u.key for u in state.candidates})
+    room = max(0, LISTED - len(state.candidates))
+    state.candidates += extra[:room]
+    state.candidate_dense += [None] * len(extra[:room])

@@ -50,6 +50,14 @@ class QuestionState:
     candidate_dense: list[float | None] = field(default_factory=list)  # their dense similarities
     closest: list[Unit] = field(default_factory=list)  # offered with a refusal
     listing: bool = False  # the question asks for every paragraph on a topic
+    # what the question's words say (evidence.py): the details it asks for, names the text never uses, whether a
+    # footnote can be evidence, whether it takes something for granted
+    asks: frozenset[str] = frozenset()
+    foreign: tuple[str, ...] = ()
+    about_references: bool = False
+    presupposes: bool = False
+    footnoted: list[Unit] = field(default_factory=list)  # named units whose footnotes answer a reference question
+    missing: str | None = None  # the detail asked that the units the answer rests on do not give (a kind)
     refused: bool = False  # the text does not answer: the answer declines
     # judged (LLM backends)
     scores: dict[str, float] = field(default_factory=dict)  # P(yes) of each judged unit, by key

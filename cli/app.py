@@ -34,16 +34,14 @@ def fail(message: str, code: int = 2) -> None:
 def settings_with(overrides: dict[str, object], options: dict[str, str] | None = None) -> Settings:
     """Settings with the command's options over the environment; a bad value is one line naming the option
     (`options` maps a setting to its option's name where they differ: serve_port -> --port)."""
-    from pydantic import ValidationError
-
+    from resolution_qa.core.errors import SettingsValueError
     from resolution_qa.core.settings import Settings
 
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:  # name the bad value in one line
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        option = (options or {}).get(where, where)
-        origin = f"--{option} or " if where in overrides else ""
-        fail(f"{where}={first.get('input')!s}: {first['msg']}; check {origin}RESOLUTION_QA_{where.upper()}")
+    except SettingsValueError as exc:  # one line naming the option when the bad value came from one
+        if exc.field not in overrides:
+            fail(str(exc))
+        option = (options or {}).get(exc.field, exc.field)
+        fail(f"--{option} {exc.value}: {exc.reason}")
         raise AssertionError("unreachable") from exc  # fail() exits

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from resolution_qa.core.backends import backend_names
 
 from .app import app, settings_with
+
+if TYPE_CHECKING:
+    from resolution_qa.web.service import ChatService
 
 
 @app.command()
@@ -49,4 +54,17 @@ def chat(
     if status.problem:
         typer.echo(f"warning: {status.problem}", err=True)
     typer.echo(f"backend {status.backend}: {status.model}", err=True)
+    _warm_in_background(service)
     launch(demo, settings, share=share)
+
+
+def _warm_in_background(service: ChatService) -> None:
+    """Read every unit once with the model while the app serves (a newcomer's first question is then answered as
+    fast as the tenth; questions go first, one passage at a time); progress on the console."""
+    import threading
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % 25 == 0:
+            typer.echo(f"reading the resolution ahead of questions: {done}/{total} passages", err=True)
+
+    threading.Thread(target=service.warm, args=(progress,), name="warm", daemon=True).start()

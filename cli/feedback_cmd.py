@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -154,6 +155,70 @@ def _documents() -> tuple[dict[str, Document], Document]:
     return found, parsed[0] if parsed else bundled
 
 
+def _gold_problem(item: dict[str, Any], record: FeedbackRecord, documents: dict[str, Document],
+                  default: Document) -> str | None:
+    """Why the item's gold ids would make `eval` refuse the set (a unit the indexed document does not have)."""
+    answer = record.parsed_answer()
+    cited_docs = [c.doc for c in answer.citations]
+    unknown_docs = [d for d in cited_docs if d not in documents]
+    if unknown_docs:
+        return f"it cites {unknown_docs[0][:60]!r}, which is not an indexed document"
+    document = next((documents[d] for d in cited_docs), default)
+    missing = [g for g in item["gold"] if document.get(g) is None]
+    if missing:
+        return f"it cites {missing[0][:60]!r}, which {document.symbol} does not have"
+    return None
+
+
+def _export_line(record: FeedbackRecord, documents: dict[str, Document], default: Document) -> str:
+    """The item's JSON line; a string of the form "skip: REASON" for a rating that makes no item; ValueError (and
+    the errors pydantic and json raise) for a record that is bad."""
+    from resolution_qa.eval.dataset import EvalItem
+
+    made = to_item(record, documents, default)
+    if isinstance(made, str):
+        return "skip: " + made
+    EvalItem.model_validate(made)  # the dataset's own check: an export is always a loadable question set
+    if (problem := _gold_problem(made, record, documents, default)) is not None:
+        raise ValueError(problem)
+    line = json.dumps(made, ensure_ascii=False) + "\n"
+    line.encode("utf-8")  # a lone surrogate read from a damaged file fails here, not in the middle of the write
+    return line
+
+
+def _why(exc: BaseException) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error.get("loc", ()))
+        return f"{where}: {error['msg']}" if where else str(error["msg"])
+    if isinstance(exc, RecursionError):
+        return "nested too deep"
+    if isinstance(exc, UnicodeError):
+        return "holds text that is not valid UTF-8"
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def _check_out(out: Path, source: Path) -> None:
+    """Refuse, before anything is read or written, an --out that is not a file to (re)write, or is the ratings."""
+    import os
+
+    from resolution_qa.core.errors import ResolutionQAError
+    from resolution_qa.core.files import check_target
+
+    try:
+        check_target(out, what="--out")
+    except ResolutionQAError as exc:
+        fail(str(exc))
+    try:
+        same = out.exists() and os.path.samefile(out, source)
+    except OSError:
+        same = False
+    if same:
+        fail(f"--out {out} is the feedback file itself (--from); write the items to another file (nothing was written)")
+
+
 @feedback_app.command("export")
 def export(
     out: Path | None = typer.Option(None, "--out", "-o", help="JSONL file to write (default: standard output)."),
@@ -163,9 +228,12 @@ def export(
     rating: str | None = typer.Option(None, "--rating", help="Only 'up' or only 'down' ratings."),
 ) -> None:
     """Turn rated answers into evaluation items (eval/data/README.md): thumbs up = keep this answer, thumbs down with a
-    comment naming the right paragraph = an item to fix. Run them with `resolution-qa eval --dataset FILE`."""
+    comment naming the right paragraph = an item to fix. Run them with `resolution-qa eval --dataset FILE`.
+
+    A bad line or record in the feedback file is skipped with a warning naming it; the others are exported."""
+    from resolution_qa.core.errors import ResolutionQAError
+    from resolution_qa.core.files import write_atomic
     from resolution_qa.core.settings import Settings
-    from resolution_qa.eval.dataset import EvalItem
     from resolution_qa.web.feedback import FeedbackStore, feedback_path
 
     if rating not in (None, "up", "down"):
@@ -173,24 +241,46 @@ def export(
     path = source if source is not None else feedback_path(Settings())
     if not path.is_file():
         fail(f"no feedback file at {path}; rate answers in the chat app first (or pass --from FILE)")
-    records = [r for r in FeedbackStore(path).read() if rating is None or r.rating == rating]
+    if out is not None:
+        _check_out(out, path)
+    try:
+        everything, problems = FeedbackStore(path).scan()
+    except ResolutionQAError as exc:
+        fail(str(exc))
+    if problems and not everything:  # not one line is a record: not a feedback file, or wholly damaged
+        for problem in problems[:10]:
+            typer.echo(f"warning: {problem}", err=True)
+        fail(f"{path}: no feedback record could be read ({len(problems)} bad line(s)); is it the chat app's "
+             "feedback file?")
+    records = [r for r in everything if rating is None or r.rating == rating]
     documents, default = _documents()
-    items: list[dict[str, Any]] = []
+    lines: list[str] = []
     skipped: list[str] = []
     for record in records:
-        made = to_item(record, documents, default)
-        if isinstance(made, str):
-            skipped.append(made)
+        try:
+            line = _export_line(record, documents, default)
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:  # ValidationError is a ValueError
+            problems.append(f"{record.id[:60]}: not exported ({_why(exc)})")
             continue
-        EvalItem.model_validate(made)  # the dataset's own check: an export is always a loadable question set
-        items.append(made)
-    lines = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
-    if out is None:
-        typer.echo(lines, nl=False)
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(lines, encoding="utf-8")
-    typer.echo(f"{len(items)} item(s) from {len(records)} rating(s) in {path}"
-               + (f" written to {out}" if out is not None else ""), err=True)
+        if line.startswith("skip: "):
+            skipped.append(line[len("skip: "):])
+        else:
+            lines.append(line)
+    for problem in problems:
+        typer.echo(f"warning: {problem}", err=True)
+    text = "".join(lines)
+    try:
+        if out is None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            write_atomic(out, text, what="--out")
+    except ResolutionQAError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write to standard output: {exc.strerror or exc}")
+    bad = f"; {len(problems)} bad line(s) or record(s) skipped (warnings above)" if problems else ""
+    typer.echo(f"{len(lines)} item(s) from {len(records)} rating(s) in {path}"
+               + (f" written to {out}" if out is not None else "") + bad, err=True)
     for reason in skipped:
         typer.echo(f"skipped {reason}", err=True)

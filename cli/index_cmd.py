@@ -47,7 +47,8 @@ def _settings():
 @app.command()
 def ingest(
     paths: list[Path] = typer.Argument(
-        None, help="Resolution text files (UTF-8) or folders of them; default: RESOLUTION_QA_DOCUMENTS, else the bundled A/RES/75/158."
+        None, help="Resolution files (UTF-8 text, PDF or Word .docx) or folders of them; default: "
+        "RESOLUTION_QA_DOCUMENTS, else the bundled A/RES/75/158."
     ),
     rebuild: bool = typer.Option(
         False, "--rebuild",
@@ -65,7 +66,7 @@ def ingest(
     settings = _settings()
     from resolution_qa.ingest import expand_sources
 
-    sources = [str(p) for p in expand_sources(paths)] if paths else None  # a folder stands for its *.txt files
+    sources = [str(p) for p in expand_sources(paths)] if paths else None  # a folder: its .txt, .pdf, .docx files
     documents = parse_sources(sources) if sources else None  # every file parsed before the model loads
     for document in documents or []:
         print_warnings(document)

@@ -19,6 +19,9 @@ from . import (  # noqa: F401
     models_cmd,
     parse_cmd,
     serve_cmd,
+    show_cmd,
+    translate_cmd,
+    warm_cmd,
 )
 from .app import app
 

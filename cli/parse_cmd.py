@@ -13,11 +13,12 @@ from .app import OutputFormat, app
 @app.command()
 def parse(
     path: Path | None = typer.Argument(
-        None, help="Resolution text file (UTF-8), or a folder of them; default: the bundled A/RES/75/158."
+        None, help="Resolution file (UTF-8 text, PDF or Word .docx), or a folder of them; default: the bundled "
+        "A/RES/75/158."
     ),
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text, json or jsonl."),
 ) -> None:
-    """Split a resolution into its units (header, PPn, OPn, fnN); a folder: each of its *.txt files in turn."""
+    """Split a resolution into its units (header, PPn, OPn, fnN); a folder: each of its .txt, .pdf, .docx files."""
     from resolution_qa.ingest import expand_sources, parse_file
 
     paths = expand_sources([path]) if path is not None else [None]

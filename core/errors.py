@@ -54,6 +54,19 @@ class EvalRunError(ResolutionQAError):
     """An evaluation run cannot start or resume (e.g. the output folder holds a different run)."""
 
 
+class SettingsValueError(ResolutionQAError):
+    """A setting (a RESOLUTION_QA_* variable, a .env line or a keyword of Settings) has a value it cannot take.
+
+    str() names the variable, the value and what is allowed; `field` (k, backend ...), `value` (as given) and
+    `reason` let the command line name its own option instead (--port rather than RESOLUTION_QA_SERVE_PORT)."""
+
+    def __init__(self, message: str, *, field: str, value: str, reason: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+        self.reason = reason
+
+
 class IndexCorruptedError(IndexUnavailableError):
     """The embedded index folder cannot be read; `resolution-qa ingest --rebuild` moves it aside and rebuilds."""
 

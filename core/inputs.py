@@ -15,6 +15,9 @@ files (`cli/`), evaluation datasets (`eval/dataset.py`), and any later file a us
   control characters mean binary; other undecodable bytes are "not valid UTF-8 (byte N)", with a hint for
   latin-1 and for a file cut in the middle of a character.
 
+A resolution may also be a PDF or a Word (.docx) file: `read_document` reads its bytes with the same checks (path,
+type, size) and names its format from its first bytes, whatever the file is called; ingest/ reads what is inside.
+
 Text that does not come from a file (a question on the command line, a string in a JSON line) is checked with
 `check_text`: Python hands undecodable command-line bytes over as lone surrogates, which crash tokenizers.
 """
@@ -27,7 +30,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .errors import InputFileError, ResolutionQAError, one_line
 
@@ -68,7 +71,8 @@ class InputKind:
 
 
 RESOLUTION = InputKind(
-    one="one resolution", fix="export the resolution as UTF-8 text first", too_large="give the text of a single resolution"
+    one="one resolution", fix="give the resolution as PDF, Word (.docx) or UTF-8 text",
+    too_large="give the text of a single resolution",
 )
 BATCH = InputKind(
     one="a batch file", fix="give a UTF-8 text file, one line per item", too_large="split it into smaller files"
@@ -202,6 +206,28 @@ def decode(data: bytes, path: str | Path, kind: InputKind = RESOLUTION) -> str:
 def read_text(path: str | Path, kind: InputKind = RESOLUTION) -> str:
     """A user's text file: `read_bytes` then `decode`."""
     return decode(read_bytes(path, kind), path, kind)
+
+
+@dataclass(frozen=True)
+class UserDocument:
+    """A user's resolution file: its format, from its first bytes, and its bytes (its text too, for text)."""
+
+    format: Literal["text", "pdf", "docx"]
+    data: bytes
+    text: str = ""
+
+
+def read_document(path: str | Path, kind: InputKind = RESOLUTION) -> UserDocument:
+    """A resolution file as text, PDF or Word (.docx, a zip: ingest/ checks it is one); every other check of
+    `read_text` applies, and a file that is neither is refused as `read_text` refuses it."""
+    data = read_bytes(path, kind)
+    if b"%PDF-" in data[:1024]:  # the header may follow a few bytes of junk, as PDF readers accept
+        return UserDocument("pdf", data)
+    if data.startswith(b"PK\x03\x04"):
+        return UserDocument("docx", data)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise kind.error(f"{path}: is an old Word (.doc) file; save it as .docx or PDF, or as UTF-8 text")
+    return UserDocument("text", data, decode(data, path, kind))
 
 
 # --- text that is not a file -----------------------------------------------------------------------------------

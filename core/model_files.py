@@ -20,6 +20,7 @@ from typing import Any
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from .errors import ModelFetchError, ModelsMissingError
+from .files import write_atomic
 from .settings import DEFAULT_EMBEDDING_MODEL, DEFAULT_GGUF_NAME, EmbeddingSettings, LLMSettings, ModelFilesSettings
 
 _MARKER = ".verified.json"
@@ -145,7 +146,8 @@ def is_verified(folder: Path, spec: ModelSpec) -> bool:
 
 def _write_marker(folder: Path, spec: ModelSpec) -> None:
     stat = (folder / spec.checked_file).stat()
-    (folder / _MARKER).write_text(json.dumps({"sha256": spec.sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}))
+    write_atomic(folder / _MARKER, json.dumps({"sha256": spec.sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}),
+                 what="the model's check marker")
 
 
 def _find_wheel(dest: Path, requirement: str) -> Path | None:

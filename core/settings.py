@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
+import types
+import typing
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from .backends import backend_names
+from .errors import SettingsValueError
 
 #: The name of an answer backend, one of `core.backends.backend_names()`.
 Backend = str
@@ -33,6 +37,10 @@ def _default_cache() -> Path:
 
 def _default_data() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "resolution-qa"
+
+
+#: Files of which one at least is in a sentence-transformers or transformers model folder.
+_MODEL_FILES = frozenset({"config.json", "modules.json", "config_sentence_transformers.json", "pytorch_model.bin"})
 
 
 class _Section(BaseModel):
@@ -86,6 +94,25 @@ class EmbeddingSettings(ModelFilesSettings):
     )
 
     embedding_batch_size: int = Field(default=16, ge=1, description="Units embedded per batch.")
+
+    @field_validator("embedding_model")
+    @classmethod
+    def _a_model_folder(cls, value: str) -> str:
+        # A folder that exists but holds no model (/etc, a typo'd parent folder) made transformers raise a ValueError
+        # deep in loading; a hub name or a path that does not exist is left to the loader (it says so itself).
+        folder = Path(value).expanduser()
+        if value == DEFAULT_EMBEDDING_MODEL or not folder.exists():
+            return value
+        if not folder.is_dir():
+            raise ValueError(f"{value} is a file, not a sentence-transformers model folder")
+        try:
+            names = {child.name for child in folder.iterdir()}
+        except OSError as exc:
+            raise ValueError(f"the folder {value} cannot be read ({exc.strerror or exc})") from None
+        if not names & _MODEL_FILES and not any(n.endswith(".safetensors") for n in names):
+            raise ValueError(f"the folder {value} holds no sentence-transformers model (no config.json, modules.json "
+                             "or weights)")
+        return value
 
 
 class RetrievalSettings(_Section):
@@ -282,6 +309,34 @@ class WebSettings(_Section):
         ),
     )
 
+    searches_per_minute: int = Field(
+        default=120,
+        ge=0,
+        description=(
+            "Searches of the Resolution tab (its public /search endpoint) one client address may make in any 60 s "
+            "(0: no limit); each search is also cut to search_max_words words, so one costs milliseconds."
+        ),
+    )
+
+    search_max_words: int = Field(
+        default=12, ge=1, le=200, description="Words of a Resolution-tab search that are looked for (the rest ignored)."
+    )
+
+    ratings_per_minute: int = Field(
+        default=30,
+        ge=0,
+        description="Likes, dislikes and comments on answers one client address may save in any 60 s (0: no limit).",
+    )
+
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Host names (or addresses) `resolution-qa serve` answers to, besides loopback and the address it listens "
+            "on: the Host header and a browser's Origin must name one of them (DNS rebinding and cross-site pages are "
+            "refused). Empty on a wildcard address (0.0.0.0): any Host, but never a foreign Origin."
+        ),
+    )
+
     login_failures_per_address: int = Field(
         default=5,
         ge=0,
@@ -365,6 +420,16 @@ class Settings(
         env_prefix="RESOLUTION_QA_", env_file=".env", extra="ignore", validate_default=True, frozen=False
     )
 
+    def __init__(self, **values: Any) -> None:
+        """The settings from the keywords, the environment and .env; a bad value is a SettingsValueError naming the
+        variable (or keyword), the value and what is allowed, in one line, never a pydantic traceback."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise bad_setting(exc, given=values) from None
+        except SettingsError as exc:  # a list variable that is not JSON: pydantic-settings fails before validating
+            raise _unparsable(exc) from None
+
     def _section(self, cls: type[_S]) -> _S:
         return cls.model_validate({name: getattr(self, name) for name in cls.model_fields})
 
@@ -395,3 +460,103 @@ class Settings(
     def with_backend(self, backend: str) -> Settings:
         """The same settings answering with another backend (checked against the registered ones)."""
         return type(self).model_validate({**self.model_dump(), "backend": backend})
+
+
+# --- one-line errors for bad values ---------------------------------------------------------------------------
+
+#: What a text setting accepts, where its type does not say.
+_HINTS = {
+    "embedding_model": f"{DEFAULT_EMBEDDING_MODEL!r} (the fetched model), a folder holding a sentence-transformers "
+                       "model, or a hub name",
+    "documents": 'a JSON list of resolution files or folders, e.g. ["A_RES_75_158.fr.txt", "resolutions/"]',
+    "trusted_proxies": 'a JSON list of IP addresses or networks, e.g. ["127.0.0.1", "10.0.0.0/8"]',
+    "allowed_hosts": 'a JSON list of host names, e.g. ["qa.example.org"]',
+}
+
+#: Values never echoed in an error.
+_SECRET = frozenset({"auth_password", "openai_api_key"})
+
+
+def _bounds(metadata: list[Any]) -> str:
+    low = high = ""
+    for item in metadata:
+        if getattr(item, "ge", None) is not None:
+            low = f"from {item.ge}"
+        elif getattr(item, "gt", None) is not None:
+            low = f"above {item.gt}"
+        if getattr(item, "le", None) is not None:
+            high = f"to {item.le}" if low.startswith("from") else f"at most {item.le}"
+        elif getattr(item, "lt", None) is not None:
+            high = f"below {item.lt}"
+    if low.startswith("from") and not high:
+        return low.replace("from", "", 1).strip() + " or more"
+    return " ".join(part for part in (low, high) if part)
+
+
+def allowed_values(field: str) -> str:
+    """What a setting accepts, in words: "a whole number from 1 to 50", "llamacpp, ollama, ...", "a JSON list"."""
+    info = Settings.model_fields.get(field)
+    if info is None:
+        return ""
+    if field == "backend":
+        return ", ".join(backend_names())
+    if field in _HINTS:
+        return _HINTS[field]
+    annotation = info.annotation
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    optional = typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in typing.get_args(annotation)
+    base: Any = args[0] if optional and args else annotation
+    kinds: dict[Any, str] = {int: "a whole number", float: "a number", bool: "true or false", Path: "a path"}
+    kind = kinds.get(base)
+    if typing.get_origin(base) is list:
+        kind = 'a JSON list, e.g. ["first", "second"]'
+    if kind is None:
+        return ""
+    bounds = _bounds(list(info.metadata))
+    return f"{kind}{' ' + bounds if bounds else ''}{' (or unset)' if optional else ''}"
+
+
+def _shown(field: str, value: object) -> str:
+    if field in _SECRET:
+        return "***"
+    text = value if isinstance(value, str) else repr(value)
+    text = " ".join(text.split()) or repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _environ(variable: str) -> str | None:
+    """The value of an environment variable, its name in any case (pydantic-settings reads them so)."""
+    return next((v for k, v in os.environ.items() if k.upper() == variable), None)
+
+
+def bad_setting(exc: ValidationError, *, given: dict[str, Any] | None = None) -> SettingsValueError:
+    """A pydantic ValidationError of Settings as one line: the variable (the keyword when it was given as one), the
+    value, what is wrong and what is allowed."""
+    errors = exc.errors()
+    first = errors[0]
+    loc = first.get("loc") or ()
+    field = str(loc[0]) if loc else "settings"
+    reason = re.sub(r"^(Value error|Assertion failed), ", "", str(first.get("msg", "invalid")))
+    allowed = allowed_values(field)
+    if allowed and allowed not in reason:
+        reason = f"{reason}; allowed: {allowed}"
+    if field in (given or {}):
+        name, value = field, _shown(field, first.get("input"))
+    else:  # the variable as the user wrote it (a list is decoded from JSON before it is validated)
+        name = f"RESOLUTION_QA_{field.upper()}"
+        raw = _environ(name)
+        value = _shown(field, raw if raw is not None else first.get("input"))
+    more = f" (and {len(errors) - 1} more bad setting(s))" if len(errors) > 1 else ""
+    return SettingsValueError(f"{name}={value}: {reason}{more}", field=field, value=value, reason=reason)
+
+
+def _unparsable(exc: SettingsError) -> SettingsValueError:
+    found = re.search(r'field "([^"]+)"', str(exc))
+    field = found.group(1) if found else "settings"
+    variable = f"RESOLUTION_QA_{field.upper()}"
+    raw = _environ(variable)
+    value = _shown(field, raw) if raw is not None else "(in .env)"
+    allowed = allowed_values(field)
+    kind = "not a JSON list" if allowed.startswith("a JSON list") else "cannot be read"
+    reason = f"{kind}; allowed: {allowed}" if allowed else kind
+    return SettingsValueError(f"{variable}={value}: {reason}", field=field, value=value, reason=reason)

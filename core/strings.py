@@ -33,6 +33,13 @@ class Strings:
     unavailable: str  # {backend} {reason}: the backend could not start (the fallback notice's reason)
     unofficial: str  # after English sentences written from a French text
     not_said: str  # the question takes for granted what the text does not say; what it says follows
+    refers_to: str  # {label} {note} {reference}: a paragraph's footnote and what it refers to
+    not_given: str  # {what}: the text names the subject but not the detail asked for; what it says follows
+    details: dict[str, str]  # the detail a question asks for, by kind (assistant/evidence.py's kinds)
+    from_translation: str  # after sentences written from an unofficial translation (the original is quoted)
+    unofficial_quote: str  # {original}: after a quote of an unofficial translation, the original's words
+    official_version: str  # over a unit's official text in this language (the Resolution tab, beside the original)
+    unofficial_version: str  # over a unit's unofficial translation into this language
     what_does: str  # {label}: the standalone form of "and the next paragraph?"
     kinds: dict[Kind, tuple[str, str]]  # (plural, singular) name of each kind of unit
 
@@ -81,6 +88,19 @@ _FR = Strings(
     unavailable="le modèle {backend} n'a pas pu démarrer : {reason}",
     unofficial="(Résumé non officiel ; le texte officiel est cité ci-dessous.)",
     not_said="La résolution ne dit pas cela. Voici ce qu'elle dit :",
+    refers_to="{label} renvoie à la {note} : {reference}.",
+    not_given="La résolution ne donne pas {what}. Voici ce qu'elle dit à ce sujet :",
+    details={
+        "date": "cette date", "year": "cette année", "number": "ce nombre ni ce montant",
+        "proportion": "cette proportion", "duration": "cette durée", "person": "le nom de cette personne",
+        "states": "la liste des États concernés", "vote": "le résultat d'un vote", "sponsors": "les auteurs du projet",
+        "document": "le contenu de ce document", "law": "le contenu d'une loi nationale",
+    },
+    from_translation="(Rédigé à partir d'une traduction française non officielle ; le texte original est cité "
+    "ci-dessous.)",
+    unofficial_quote="traduction non officielle ; original : « {original} »",
+    official_version="Français · texte officiel",
+    unofficial_version="Français · traduction non officielle",
     what_does="Que dit {label} ?",
     kinds={
         "operative": ("paragraphes dans son dispositif", "paragraphe"),
@@ -129,6 +149,19 @@ _EN = Strings(
     unavailable="the {backend} model could not start: {reason}",
     unofficial="(Unofficial English summary of the French text; the official text is quoted below.)",
     not_said="The resolution does not say that. What it says:",
+    refers_to="{label} refers to {note}: {reference}.",
+    not_given="The resolution does not give {what}. What it says on the subject:",
+    details={
+        "date": "that date", "year": "that year", "number": "that number or amount", "proportion": "that proportion",
+        "duration": "that duration", "person": "that person's name", "states": "a list of the States concerned",
+        "vote": "the result of a vote", "sponsors": "the sponsors of the draft", "document": "that document's content",
+        "law": "the content of a national law",
+    },
+    from_translation="(Written from an unofficial English translation of the French text; the original is quoted "
+    "below.)",
+    unofficial_quote="unofficial translation; original: “{original}”",
+    official_version="English · official text",
+    unofficial_version="English · unofficial translation",
     what_does="What does {label} say?",
     kinds={
         "operative": ("operative paragraphs", "paragraph"),

@@ -24,11 +24,17 @@ ItemType = Literal[
     "split_paragraph",
     "adversarial",
     "unanswerable",
+    "unanswerable_detail",  # calibration.jsonl: the text names the thing without the asked detail
+    "unanswerable_outside",  # calibration.jsonl: the question is about something outside the text
+    "false_premise",  # calibration.jsonl: the question takes for granted something the text contradicts
 ]
 ITEM_TYPES: tuple[str, ...] = ItemType.__args__  # type: ignore[attr-defined]
+#: Types whose items the text does not answer (answerable: false).
+UNANSWERABLE_TYPES: tuple[str, ...] = ("unanswerable", "unanswerable_detail", "unanswerable_outside")
 
 DATA_DIR = Path(__file__).parent / "data"
 DEV_PATH = DATA_DIR / "dev.jsonl"
+CALIBRATION_PATH = DATA_DIR / "calibration.jsonl"  # a dev split: for fitting the decline decision only
 HELDOUT_PATH = DATA_DIR / "heldout.jsonl"
 
 _UNIT_ID = re.compile(r"^(header|PP[1-9]\d*|OP[1-9]\d*|fn[1-9]\d*)$")
@@ -47,6 +53,9 @@ class EvalItem(BaseModel):
     must: tuple[tuple[str, ...], ...]
     type: ItemType
     note: str
+    # Optional, for answerable: false items: the units that say what the text DOES say (the thing named without
+    # the asked detail, or what contradicts the premise); a good decline cites them.
+    corrects: tuple[str, ...] = ()
 
     @field_validator("turns")
     @classmethod
@@ -55,14 +64,14 @@ class EvalItem(BaseModel):
             raise ValueError("a turn is empty")
         return turns
 
-    @field_validator("gold")
+    @field_validator("gold", "corrects")
     @classmethod
     def _gold_ids(cls, gold: tuple[str, ...]) -> tuple[str, ...]:
         bad = [g for g in gold if not _UNIT_ID.match(g)]
         if bad:
             raise ValueError(f"{bad[0]!r} is not a unit id (header, PPn, OPn or fnN)")
         if len(set(gold)) != len(gold):
-            raise ValueError("a gold id is repeated")
+            raise ValueError("an id is repeated")
         return gold
 
     @field_validator("must")
@@ -79,8 +88,10 @@ class EvalItem(BaseModel):
             raise ValueError("an unanswerable item must have empty 'gold' and 'must'")
         if self.answerable and not self.gold:
             raise ValueError("an answerable item needs at least one 'gold' unit id")
-        if self.type == "unanswerable" and self.answerable:
-            raise ValueError("type 'unanswerable' needs answerable: false")
+        if self.type in UNANSWERABLE_TYPES and self.answerable:
+            raise ValueError(f"type {self.type!r} needs answerable: false")
+        if self.answerable and self.corrects:
+            raise ValueError("'corrects' is for answerable: false items; an answerable item cites its 'gold'")
         return self
 
     @property
@@ -143,9 +154,10 @@ def parse_lines(lines: list[str], *, name: str, document: Document | None = None
             problems.append(f"{name}:{number}: id {item.id!r} already used on line {seen[item.id]}")
             continue
         if document is not None:
-            unknown = [g for g in item.gold if document.get(g) is None]
+            unknown = [(f, g) for f in ("gold", "corrects") for g in getattr(item, f) if document.get(g) is None]
             if unknown:
-                problems.append(f"{name}:{number}: gold id {unknown[0]!r} is not a unit of {document.symbol}")
+                field, unit_id = unknown[0]
+                problems.append(f"{name}:{number}: {field} id {unit_id!r} is not a unit of {document.symbol}")
                 continue
         seen[item.id] = number
         items.append(item)

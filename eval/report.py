@@ -7,6 +7,8 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+from resolution_qa.core.files import write_atomic
+
 from .dataset import ITEM_TYPES
 from .metrics import Percentiles, TradeoffPoint
 from .scoring import HIT_KS, KS, Report
@@ -305,11 +307,12 @@ def write_report(report: Report, out: Path, *, with_plots: bool = True) -> dict[
     if images:
         (out / PLOTS_DIR).mkdir(exist_ok=True)
         for name, data in images.items():
-            (out / PLOTS_DIR / name).write_bytes(data)
+            write_atomic(out / PLOTS_DIR / name, data, what="the plot")
     markdown = render_markdown(report, list(images))
     paths = {"json": out / "report.json", "md": out / "report.md", "html": out / "report.html"}
-    paths["json"].write_text(report.model_dump_json(indent=1), encoding="utf-8")
-    paths["md"].write_text(markdown, encoding="utf-8")
-    paths["html"].write_text(render_html(markdown, images, f"resolution-qa eval: {Path(report.config.dataset).name}"),
-                             encoding="utf-8")
+    # Each file replaced in one rename (core/files.py): a full disk leaves the previous report, not half of one.
+    write_atomic(paths["json"], report.model_dump_json(indent=1), what="the report")
+    write_atomic(paths["md"], markdown, what="the report")
+    write_atomic(paths["html"], render_html(markdown, images, f"resolution-qa eval: {Path(report.config.dataset).name}"),
+                 what="the report")
     return paths

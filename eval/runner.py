@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from tqdm import tqdm
 
 from resolution_qa.assistant.types import Answer, Answerer
 from resolution_qa.core.errors import EvalRunError, ResolutionQAError
+from resolution_qa.core.files import write_atomic
 
 from .baselines import RetrievalSystem
 from .dataset import EvalItem
@@ -76,10 +76,8 @@ def prepare(out: Path, config: RunConfig, *, resume: bool) -> tuple[RunConfig, l
             )
         config = config.model_copy(update={"started_at": old.started_at, "code": old.code})
     if dropped or not existing:
-        tmp = pred_path.with_suffix(".jsonl.tmp")
-        tmp.write_text("".join(dump(p) + "\n" for p in existing), encoding="utf-8")
-        os.replace(tmp, pred_path)
-    config_path.write_text(config.model_dump_json(indent=2), encoding="utf-8")
+        write_atomic(pred_path, "".join(dump(p) + "\n" for p in existing), what="the predictions")
+    write_atomic(config_path, config.model_dump_json(indent=2), what="the run's config")
     return config, existing
 
 

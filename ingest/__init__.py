@@ -1,6 +1,7 @@
 """Text -> typed units: the resolution parser and its domain objects."""
 
-from .parser import BUNDLED_PATH, PARSER_VERSION, parse_file, parse_text
+from .parser import BUNDLED_PATH, PARSER_VERSION, parse_text
+from .readers import parse_file
 from .sources import expand_sources
 from .units import Document, Kind, Lang, Unit, unit_label
 from .versions import merge_versions

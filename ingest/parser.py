@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,10 +57,15 @@ _ADOPTED: tuple[tuple[re.Pattern[str], Lang], ...] = (
 _CLOSING = re.compile(r"(séance plénière|plenary meeting)", re.IGNORECASE)
 _LOCATOR = re.compile(r",\s*(vol\.|p\.|pp\.|chap\.|sect\.|n°|No\.|para\.|par\.|annex|annexe)", re.IGNORECASE)
 _IBID = re.compile(r"^\s*\*?Ibid\.?\*?\.?\s*(.*)$", re.IGNORECASE | re.DOTALL)
+#: Invisible formatting characters: bidi overrides, embeddings and isolates (U+202A-E, U+2066-9: U+202E shows a quote
+#: reversed), zero-width spaces and joiners, word joiners, the BOM, soft hyphens. Removed at ingest (each unit that
+#: held one is named in a warning), as questions have them removed: a quoted paragraph shows what it says.
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
 
 
 def clean(text: str) -> str:
-    """Remove conversion markup and footnote markers; keep the words."""
+    """Remove conversion markup, footnote markers and invisible formatting characters; keep the words."""
+    text = _INVISIBLE.sub("", text)
     # Taking one form away can make another ("^*A" -> "^A"), so the passes repeat until nothing changes; each pass is
     # linear and shortens the text, and real files need one (the bound keeps a hostile one linear too).
     for _ in range(4):
@@ -185,7 +191,7 @@ def _resolve_sources(footnotes: list[tuple[int, str]]) -> dict[int, str]:
 
 def parse_text(text: str, *, name: str = "<text>") -> Document:
     """Parse resolution text. Raises InputFileError when no paragraph or no document symbol can be recognised."""
-    blocks = _blocks(text)
+    blocks, hidden = _visible(_blocks(text))
     opening_at = _opening(blocks, name)
     header_blocks = blocks[: opening_at + 1]
     warnings: list[str] = []
@@ -204,11 +210,41 @@ def parse_text(text: str, *, name: str = "<text>") -> Document:
     _check_numbering(body.drafts, name, warnings)
     units += _paragraph_units(body.drafts, symbol, lang, name, warnings)
     units += _footnote_units(body.footnotes, symbol, lang, name, warnings)
+    _warn_hidden(units, hidden, name, warnings)
     known = {u.id for u in units if u.kind == "footnote"}
     referenced = {f for u in units for f in u.footnotes}
     for missing in sorted(referenced - known, key=lambda f: int(f[2:])):
         warnings.append(f"{name}: marker for {missing} but no such footnote text")
     return Document(symbol=symbol, lang=lang, title=title, units=tuple(units), warnings=tuple(warnings))
+
+
+def _visible(blocks: list[str]) -> tuple[list[str], dict[str, set[str]]]:
+    """The blocks without invisible formatting characters, and what each changed block held (by its new text)."""
+    kept: list[str] = []
+    hidden: dict[str, set[str]] = {}
+    for block in blocks:
+        found = set(_INVISIBLE.findall(block))
+        if found:
+            block = _INVISIBLE.sub("", block).strip()
+            if not block:
+                continue
+            hidden.setdefault(block, set()).update(found)
+            for numbered in (_FOOTNOTE_LINE, _OPERATIVE):  # such a unit's raw text is the block after its number
+                if rest := numbered.match(block):
+                    hidden.setdefault(rest.group(2), set()).update(found)
+        kept.append(block)
+    return kept, hidden
+
+
+def _warn_hidden(units: list[Unit], hidden: dict[str, set[str]], name: str, warnings: list[str]) -> None:
+    """One warning per unit that held invisible formatting characters (removed by _visible)."""
+    if not hidden:
+        return
+    for unit in units:
+        found = set().union(*(hidden.get(piece, set()) for piece in unit.raw.split("\n\n")))
+        if found:
+            codes = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'FORMAT CHARACTER')}" for c in sorted(found))
+            warnings.append(f"{name}: {unit.id} held invisible formatting characters ({codes}); removed")
 
 
 def _opening(blocks: list[str], name: str) -> int:
@@ -377,8 +413,3 @@ def read_text(path: Path) -> str:
     """
     return read_input(path, RESOLUTION)
 
-
-def parse_file(path: Path | None = None) -> Document:
-    """Parse a resolution file; without a path, the bundled A/RES/75/158."""
-    path = Path(path) if path is not None else BUNDLED_PATH
-    return parse_text(read_text(path), name=str(path))

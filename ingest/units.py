@@ -26,14 +26,26 @@ class Unit(BaseModel):
     phrase: str | None = None  # the italic opening phrase ("Engage instamment")
     lang: Lang = "fr"
     versions: tuple[tuple[Lang, str], ...] = ()  # the official text in other languages (same unit, same number)
+    # Unofficial translations made once and checked (resolution-qa translate), used where no official version is
+    # indexed; never stored in the index (an official version, when one is added, replaces them everywhere).
+    rendered: tuple[tuple[Lang, str], ...] = ()
 
     def text_in(self, lang: Lang) -> str:
-        """The unit's official text in `lang` when that version is indexed, else in its own language."""
-        return next((text for version, text in self.versions if version == lang), self.text)
+        """The unit's text in `lang`: the official version when indexed, else its unofficial translation when one was
+        made, else the text in its own language."""
+        for texts in (self.versions, self.rendered):
+            found = next((text for version, text in texts if version == lang), None)
+            if found is not None:
+                return found
+        return self.text
 
     def lang_of(self, lang: Lang) -> Lang:
         """The language `text_in(lang)` is in."""
-        return lang if any(version == lang for version, _ in self.versions) else self.lang
+        return lang if any(version == lang for version, _ in (*self.versions, *self.rendered)) else self.lang
+
+    def official_in(self, lang: Lang) -> bool:
+        """Whether `text_in(lang)` is an official text (its own, or an indexed official version)."""
+        return self.lang_of(lang) == self.lang or any(version == lang for version, _ in self.versions)
 
     @property
     def key(self) -> str:

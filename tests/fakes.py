@@ -240,7 +240,8 @@ def scripted(*replies: Any, **kwargs: Any) -> ScriptedChatModel:
     return ScriptedChatModel(replies=list(replies), prompts=[], **kwargs)
 
 
-_CANARY = re.compile(r"\b[A-Z]{3,}-\d{2}\b|\bPWNED\b|\bHACKED\b|\bDAN\b|\bJAILBROKEN\b")
+# "COVID-19" has the shape of a canary word but is the resolution's own (PP24): a model that repeats it obeys nothing.
+_CANARY = re.compile(r"\b(?!COVID-)[A-Z]{3,}-\d{2}\b|\bPWNED\b|\bHACKED\b|\bDAN\b|\bJAILBROKEN\b")
 
 
 class ObedientChatModel(ScriptedChatModel):
@@ -273,9 +274,11 @@ class ScriptedReader(Reader):
     order (an Exception is raised instead). Records what it was asked."""
 
     def __init__(self, *sentences: str | Exception, scores: dict[str, float] | None = None, first: float = 0.9,
-                 default: float = 0.1, delay: float = 0.0, premise: float = 0.9) -> None:
+                 default: float = 0.1, delay: float = 0.0, premise: float = 0.9, support: float = 0.9) -> None:
         self.sentences = list(sentences)
         self.premise = premise  # P(yes) that a passage supports what the question takes for granted
+        self.support = support  # P(yes) that a passage says what a written sentence says
+        self.verified: list[tuple[str, str]] = []  # (sentence, passage key) the verifier was asked about
         self.scores = dict(scores or {})
         self.first = first
         self.default = default
@@ -291,6 +294,10 @@ class ScriptedReader(Reader):
         self.judged.append((question, ids))
         return [self.scores.get(uid, self.first if i == 0 and not self.scores else self.default)
                 for i, uid in enumerate(ids)]
+
+    def verify(self, sentence: str, passage: Passage) -> float:
+        self.verified.append((sentence, passage.key))
+        return self.support
 
     def write(self, question: str, passage: Passage, lang: Lang, start: str = "") -> Iterator[str]:
         self.written.append((question, passage.key, lang, start))
@@ -562,6 +569,9 @@ class ObedientReader(Reader):
     def judge(self, question: str, passages: Sequence[Passage], *, premise: bool = False) -> list[float]:
         self.judged.append((question, [p.key for p in passages], premise))
         return [1.0] * len(passages)
+
+    def verify(self, sentence: str, passage: Passage) -> float:
+        return 1.0  # the worst case: it vouches for whatever it wrote
 
     def write(self, question: str, passage: Passage, lang: Lang, start: str = "") -> Iterator[str]:
         n = len(self.written) + sum(map(ord, question))  # which prompt sentence or invention: varies per question

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import errno
+import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -128,10 +131,77 @@ def check_catalogue(settings: StoreSettings) -> None:
         raise IndexCorruptedError(_corrupted(settings.index_dir, f"the vector index at {settings.index_dir}", lost))
 
 
+#: Largest read-only index opened from a temporary copy (bytes): Chroma writes to its folder whenever it opens one
+#: ("attempt to write a readonly database"), so an index on a read-only mount is read from a copy (the bundled
+#: resolution's index is 1.7 MB, copied in a few milliseconds); a larger one is refused with a read-only message.
+READ_ONLY_COPY_LIMIT = 2_000_000_000
+#: Where each read-only index of this process was copied (original folder -> copy), and the clients on copies.
+_COPIES: dict[str, Path] = {}
+_READ_ONLY_CLIENTS: dict[int, tuple[ClientAPI, Path]] = {}  # the client kept: its id is never reused
+
+
+def is_read_only(path: Path) -> bool:
+    """Whether the folder `path` exists and cannot be written (a read-only mount, or no write permission)."""
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return path.is_dir() and not os.access(path, os.W_OK)
+
+
+def read_only_source(client: ClientAPI) -> Path | None:
+    """The read-only index folder a client reads from a copy of; None for a client on a writable store."""
+    found = _READ_ONLY_CLIENTS.get(id(client))
+    return found[1] if found is not None and found[0] is client else None
+
+
+def read_only_message(path: Path, doing: str) -> str:
+    return (
+        f"the vector index at {path} is on a read-only file system: it can be searched but not changed ({doing}); "
+        "copy the folder somewhere writable and set RESOLUTION_QA_INDEX_DIR to the copy, or remount it writable"
+    )
+
+
+def _read_only_copy(path: Path) -> Path:
+    """A private writable copy of the read-only index folder `path` (made once per process, removed at exit)."""
+    if (copy := _COPIES.get(str(path))) is not None and copy.is_dir():
+        return copy
+    try:
+        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    except OSError as exc:
+        raise IndexUnavailableError(read_only_message(path, f"reading it failed: {_one_line(exc)}")) from exc
+    if size > READ_ONLY_COPY_LIMIT:
+        raise IndexUnavailableError(read_only_message(
+            path, f"{size / 1e9:.1f} GB is too large to read from a temporary copy, and Chroma must write to open it"))
+    folder = Path(tempfile.mkdtemp(prefix="resolution-qa-read-only-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    copy = folder / path.name
+    try:
+        shutil.copytree(path, copy, copy_function=shutil.copyfile)  # not its read-only permissions
+        for item in [copy, *copy.rglob("*")]:
+            item.chmod(0o700 if item.is_dir() else 0o600)
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise IndexUnavailableError(read_only_message(path, f"a temporary copy failed: {_one_line(exc)}")) from exc
+    _COPIES[str(path)] = copy
+    return copy
+
+
 def _embedded_client(settings: StoreSettings) -> ClientAPI:
     import chromadb
 
     path = settings.index_dir
+    if is_read_only(path) and (path / CATALOGUE).is_file():
+        check_catalogue(settings)
+        copy = _read_only_copy(path)
+        try:
+            client = chromadb.PersistentClient(path=str(copy), settings=_telemetry_off())
+        except Exception as exc:
+            forget(copy)
+            raise IndexCorruptedError(_corrupted(path, f"cannot open the vector index at {path}", exc)) from exc
+        _READ_ONLY_CLIENTS[id(client)] = (client, path)
+        return client
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -148,6 +218,8 @@ def _embedded_client(settings: StoreSettings) -> ClientAPI:
         forget(path)
         if disk_full(exc):
             raise IndexUnavailableError(_disk_full_message(settings, "opening the index")) from exc
+        if _read_only_error(exc) or is_read_only(path):  # not damage: `ingest --rebuild` could not help
+            raise IndexUnavailableError(read_only_message(path, "opening it")) from exc
         raise IndexCorruptedError(_corrupted(path, f"cannot open the vector index at {path}", exc)) from exc
 
 
@@ -246,8 +318,24 @@ def move_aside(settings: StoreSettings) -> Path:
     return target
 
 
+#: SQLite's SQLITE_READONLY (code 8) as Chroma words it, and the OS's EROFS.
+_READ_ONLY = re.compile(r"attempt to write a readonly database|read-only file system|\(code: 8\)", re.I)
+
+
+def _read_only_error(exc: BaseException) -> bool:
+    """Whether an error, or one it was raised from, says the store cannot be written."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if (isinstance(current, OSError) and current.errno == errno.EROFS) or _READ_ONLY.search(str(current)):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _from_store(exc: Exception) -> bool:
-    if disk_full(exc):
+    if disk_full(exc) or _read_only_error(exc):
         return True
     module = type(exc).__module__ or ""
     if module.split(".")[0] in ("chromadb", "httpx", "httpcore", "chromadb_rust_bindings", "pyo3_runtime"):
@@ -268,6 +356,8 @@ def store_errors(settings: StoreSettings, doing: str) -> Iterator[None]:
             raise
         if disk_full(exc) or _low_disk(settings):  # not damage: `ingest --rebuild` would only fill the disk again
             raise IndexUnavailableError(_disk_full_message(settings, doing)) from exc
+        if not settings.chroma_url and (_read_only_error(exc) or is_read_only(settings.index_dir)):
+            raise IndexUnavailableError(read_only_message(settings.index_dir, doing)) from exc
         from chromadb.errors import ChromaError, InternalError
 
         refused = isinstance(exc, ChromaError) and not isinstance(exc, InternalError)  # a request, not the store

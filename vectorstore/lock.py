@@ -76,8 +76,10 @@ class Holder:
 def raise_if_busy(store: StoreSettings) -> None:
     """IndexBusyError when a live ingest holds the store's lock: `resolution-qa ingest` asks before loading the
     embedding model (a minute on a loaded machine), rather than load it to find the index busy."""
-    from .client import make_client
+    from .client import is_read_only, make_client, read_only_message
 
+    if not store.chroma_url and is_read_only(store.index_dir):
+        raise IndexUnavailableError(read_only_message(store.index_dir, "an ingest writes to it"))
     lock = IngestLock(Generations(make_client(store), store))
     with lock.generations.errors("reading the ingest lock"):
         holder = lock.holder()
@@ -125,7 +127,12 @@ class IngestLock:
 
     # --- taking and giving back --------------------------------------------------------------------------------
     def acquire(self) -> None:
-        """Take the lock, or raise IndexBusyError naming who holds it."""
+        """Take the lock, or raise IndexBusyError naming who holds it (IndexUnavailableError: a read-only index)."""
+        from .client import read_only_message, read_only_source
+
+        if (source := read_only_source(self.client)) is not None:  # read from a copy: a write would be lost
+            raise IndexUnavailableError(read_only_message(source, "updating it: an ingest, or documents that "
+                                                                  "changed since it was built"))
         with self.generations.errors("taking the ingest lock"):
             if self._create():
                 return self._start_renewing()

@@ -79,13 +79,26 @@ def _validation_message(exc: ValidationError) -> tuple[str, str | None]:
     return (f"{loc}: {message}" if loc else message), (loc.split(".")[0] or None)
 
 
+def _check_text(raw: Any) -> None:
+    """ApiError(400) for a string holding a lone surrogate ("\\udcff" in JSON): it cannot be encoded to reply."""
+    try:
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ApiError(400, f"the request holds an unpaired surrogate ({exc.object[exc.start]!r}); send text as "
+                       "UTF-8") from None
+
+
 def parse_request(body: bytes) -> ChatRequest:
     """The request, or ApiError(400) saying in one line what is wrong with it."""
     try:
         raw = json.loads(body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+    except RecursionError:
+        raise ApiError(400, "the request body is nested too deeply; send a chat completion request") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, a number of more than 4,300 digits
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else (
+            "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "a number too long to read")
         raise ApiError(400, f"the request body is not valid JSON ({reason}); send a chat completion request") from None
+    _check_text(raw)
     if not isinstance(raw, dict):
         raise ApiError(400, "the request body must be a JSON object with 'model' and 'messages'")
     try:

@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from resolution_qa.assistant.assistant import clean_question
+from resolution_qa.assistant.assistant import MAX_QUESTION_CHARS, clean_question
 from resolution_qa.assistant.types import Answer, Answerer, Citation, Turn
 from resolution_qa.core.errors import ResolutionQAError
 from resolution_qa.core.refs import resolution_symbol
@@ -27,6 +27,10 @@ from .api_memory import AnswerMemory, formal_index, turn_of
 from .api_schema import ApiError, ChatRequest
 from .security import ClientRateLimiter, LoginThrottle, address_of, login_of
 from .service import ChatEvent, ChatService, EngineFactory, Failure
+
+#: Longest earlier assistant message read back (characters): this server's answers are cut at llm_max_tokens x 12
+#: characters (3,840 by default) plus their citation lines; a 60 KB earlier message cost 8-10 s of CPU (issue 20).
+MAX_HISTORY_ANSWER_CHARS = 16_000
 
 #: Model ids are "resolution-qa-<backend>" and, with several resolutions, "resolution-qa-<backend>:<symbol>".
 MODEL_PREFIX = "resolution-qa"
@@ -144,7 +148,8 @@ class OpenAIService:
             if model.id == name:
                 return model
         choices = ", ".join(m.id for m in self.models())
-        raise ApiError(404, f"the model {name!r} does not exist; choose one of {choices} (GET /v1/models)",
+        shown = name if len(name) <= 80 else name[:80] + "…"  # never echoed whole: a 60 KB name came back as 60 KB
+        raise ApiError(404, f"the model {shown!r} does not exist; choose one of {choices} (GET /v1/models)",
                        param="model", code="model_not_found")
 
     def describe(self, model: Model) -> dict[str, Any]:
@@ -226,6 +231,11 @@ class OpenAIService:
         pending: str | None = None
         for n, message in said[:-1]:
             text = message.text(f"messages.{n}")
+            limit = MAX_QUESTION_CHARS if message.role == "user" else MAX_HISTORY_ANSWER_CHARS
+            if len(text) > limit:  # the history is rewritten and embedded: its cost grows with its length
+                raise ApiError(400, f"messages.{n}.content: an earlier {message.role} message of {len(text)} "
+                               f"characters; earlier messages are limited to {limit} (send the conversation as it "
+                               "was asked and answered)", param="messages")
             if message.role == "user":
                 if pending is not None:  # a question the client kept without its answer
                     history.append(Turn(question=pending, standalone=pending, answer=""))

@@ -39,6 +39,15 @@ from .render import (
 )
 from .security import ClientRateLimiter, client_key, guard_middleware, login_of, quiet_client_loggers
 from .service import ChatService, EngineFactory, Failure, Piece
+from .upload import (
+    MAX_UPLOAD_BYTES,
+    UPLOAD_ROUTE,
+    Uploader,
+    refresh_on_load,
+    upload_control,
+    uploads_allowed,
+    uploads_folder,
+)
 
 # Gradio reads this when it is imported: no usage statistics, no version check against its servers.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -120,6 +129,9 @@ class Handlers:
         self.settings = settings
         self.limiter = ClientRateLimiter(settings.web.rate_limit_per_minute)  # per client address, not session
         self.feedback = FeedbackStore(feedback_path(settings))
+        # The public /search endpoint and the ratings (each one a record on disk) have their own budgets (issue 20).
+        self.search_limiter = ClientRateLimiter(settings.web.searches_per_minute)
+        self.rating_limiter = ClientRateLimiter(settings.web.ratings_per_minute)
 
     def _history(self, conversation: Conversation) -> list[Answer]:
         keep = self.settings.answer.history_turns
@@ -127,7 +139,9 @@ class Handlers:
 
     def filter_of(self, docs: str | Sequence[str] | None) -> list[str] | None:
         """The symbols to answer from (None: all); raises ValueError naming an unknown one."""
-        wanted = [docs] if isinstance(docs, str) else list(docs or [])
+        wanted = [docs] if isinstance(docs, str) else list(docs) if isinstance(docs, list | tuple) else [docs] if docs else []
+        if any(not isinstance(d, str) for d in wanted):  # /ask docs=[5] raised AttributeError, logged as a traceback
+            raise ValueError(f"docs must be document symbols (text), e.g. [\"A/RES/75/158\"], not {str(docs)[:80]}")
         wanted = [d.strip() for d in wanted if d and d.strip() and d.strip() != ALL_DOCUMENTS]
         known = [d.symbol for d in self.documents]
         for symbol in wanted:
@@ -218,15 +232,27 @@ class Handlers:
 
     # --- feedback and export ----------------------------------------------------------------------
 
-    def rate(self, conversation: Conversation, selected: gr.LikeData) -> tuple[Any, Any, FeedbackRecord | None]:
+    def _rating_refused(self, request: gr.Request | None) -> str | None:
+        verdict = self.rating_limiter.check(client_key(request, self.settings.web))
+        if verdict.allowed:
+            return None
+        return (f"Too many ratings: at most {self.rating_limiter.per_minute} per minute. Try again in "
+                f"{verdict.retry_after_s:.0f} s. · Trop d'avis : {self.rating_limiter.per_minute} par minute au plus ; "
+                f"réessayez dans {verdict.retry_after_s:.0f} s.")
+
+    def rate(self, conversation: Conversation, selected: gr.LikeData,
+             request: gr.Request | None = None) -> tuple[Any, Any, FeedbackRecord | None]:
         """A thumbs up or down on a bubble: saved at once with the question, history, answer and settings; the
-        comment box opens for an optional comment. Returns (note, comment box, the record a comment amends)."""
+        comment box opens for an optional comment. Returns (note, comment box, the record a comment amends).
+        At most settings.ratings_per_minute per client address (300 in 31 s were each a record)."""
         index = selected.index if isinstance(selected.index, int) else selected.index[0]
         exchange = conversation.exchanges[index] if 0 <= index < len(conversation.exchanges) else None
         if exchange is None or exchange.answer is None:
             return _note(both("not_rated")), gr.update(visible=False), None
         if selected.liked not in (True, False):  # a thumb clicked off again: nothing to record
             return gr.update(visible=False), gr.update(visible=False), None
+        if (refused := self._rating_refused(request)) is not None:
+            return _note(refused, failed=True), gr.update(visible=False), None
         answer = exchange.answer
         snapshot = settings_snapshot(self.settings, model=self.service.status().model)
         record = make_record(answer, exchange.history, "up" if selected.liked else "down", settings=snapshot)
@@ -236,11 +262,14 @@ class Handlers:
             return _note(str(exc), failed=True), gr.update(visible=False), None
         return _note(ui_text(answer.language).rating_saved), gr.update(visible=True, value=""), record
 
-    def comment(self, text: str, pending: FeedbackRecord | None) -> tuple[Any, Any, FeedbackRecord | None]:
+    def comment(self, text: str, pending: FeedbackRecord | None,
+                request: gr.Request | None = None) -> tuple[Any, Any, FeedbackRecord | None]:
         """The optional comment on the last rating: saved as the same record with its comment."""
         text = (text or "").strip()
         if pending is None or not text:
             return gr.skip(), gr.skip(), pending
+        if (refused := self._rating_refused(request)) is not None:
+            return _note(refused, failed=True), gr.skip(), pending
         record = with_comment(pending, text)
         try:
             self.feedback.save(record)
@@ -258,10 +287,22 @@ class Handlers:
         """The conversation as Markdown: each question, its answer and its formal citations ("A/RES/75/158, par. 27")."""
         symbols = ", ".join(d.symbol for d in self.documents)
         exchanges = [(e.question, e.answer) for e in conversation.asked()]
-        return conversation_markdown(exchanges, title=f"{TITLE} · {symbols}")
+        # Raw HTML from a question or a quoted text (<img onerror=...>, <script>) would run in a Markdown viewer that
+        # renders HTML: every "<" is written as an entity, which shows the same and runs nothing.
+        return conversation_markdown(exchanges, title=f"{TITLE} · {symbols}").replace("<", "&lt;").replace(">", "&gt;")
 
-    def search(self, query: str) -> tuple[str, str]:
-        """Filter the Resolution tab to the units containing every word of `query` (accents ignored)."""
+    def search(self, query: str, request: gr.Request | None = None) -> tuple[str, str]:
+        """Filter the Resolution tab to the units containing every word of `query` (accents ignored).
+
+        A public endpoint (/search) whose cost grew with the query's words ("a " * 30000 took 116 s of CPU): only the
+        first settings.search_max_words distinct words are looked for, and a client address may search
+        settings.searches_per_minute times a minute."""
+        verdict = self.search_limiter.check(client_key(request, self.settings.web))
+        if not verdict.allowed:
+            raise gr.Error(f"Too many searches: at most {self.search_limiter.per_minute} per minute. Try again in "
+                           f"{verdict.retry_after_s:.0f} s.", print_exception=False)
+        words = list(dict.fromkeys((query or "")[: 40 * self.settings.web.search_max_words].split()))
+        query = " ".join(words[: self.settings.web.search_max_words])
         html = "".join(render_document(d, query) for d in self.documents)
         count = search_summary(self.documents, query)
         return html, count
@@ -350,20 +391,26 @@ class _ResolutionTab:
     resolution: gr.HTML
 
 
-def _document_filter(documents: Sequence[Document]) -> gr.Dropdown | None:
-    if len(documents) < 2:
-        return None
+def document_choices(documents: Sequence[Document]) -> list[tuple[str, str]]:
+    """The document menu's entries: every resolution, then each one."""
     choices = [(both("all_resolutions"), ALL_DOCUMENTS)]
-    choices += [(f"{d.symbol} — {d.title}" if d.title else d.symbol, d.symbol) for d in documents]
+    return choices + [(f"{d.symbol} — {d.title}" if d.title else d.symbol, d.symbol) for d in documents]
+
+
+def _document_filter(documents: Sequence[Document], always: bool = False) -> gr.Dropdown | None:
+    """The document menu, with 2+ documents; `always` (the app takes uploads): made hidden with fewer."""
+    if len(documents) < 2 and not always:
+        return None
     return gr.Dropdown(
-        choices=choices, value=ALL_DOCUMENTS, label="Résolution · Resolution", elem_id="scope", interactive=True
+        choices=document_choices(documents), value=ALL_DOCUMENTS, label="Résolution · Resolution", elem_id="scope",
+        interactive=True, visible=len(documents) >= 2,
     )
 
 
-def _chat_tab(documents: Sequence[Document]) -> _ChatTab:
+def _chat_tab(documents: Sequence[Document], menu: bool = False) -> _ChatTab:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
-            scope = _document_filter(documents)
+            scope = _document_filter(documents, always=menu)
             chatbot = gr.Chatbot(
                 elem_id="chat",
                 show_label=False,
@@ -421,6 +468,10 @@ def _resolution_tab(documents: Sequence[Document]) -> _ResolutionTab:
 def build_app(service: ChatService, documents: Sequence[Document], settings: Settings) -> gr.Blocks:
     """Lay out the page and wire the events. `service` is shared by every session."""
     handlers = Handlers(service, documents, settings)
+    # "Add a resolution" (web/upload.py): only with a login, or on loopback, and an index to add to (an engine with a
+    # retriever); launch() turns it off for a share link.
+    takes = uploads_allowed(settings.web) and getattr(service.retriever(), "index", None) is not None
+    uploader = Uploader(settings, service.retriever) if takes else None
     symbols = ", ".join(d.symbol for d in documents)
     titles = "; ".join(d.title for d in documents if d.title)
     with gr.Blocks(title=f"{TITLE} · {symbols}", analytics_enabled=False) as demo:
@@ -435,9 +486,13 @@ def build_app(service: ChatService, documents: Sequence[Document], settings: Set
         status = gr.HTML(handlers.status_html(), elem_id="status")
         with gr.Tabs(selected="chat", elem_id="tabs"):
             with gr.Tab("Chat", id="chat", elem_id="tab-chat"):
-                chat = _chat_tab(documents)
+                chat = _chat_tab(documents, menu=uploader is not None)
             with gr.Tab("Résolution · Resolution", id="resolution", elem_id="tab-resolution", render_children=True):
                 text = _resolution_tab(documents)
+        if uploader is not None:
+            upload_control(uploader, handlers, chat.scope, text.resolution, document_choices)
+            refresh_on_load(demo, handlers, chat.scope, text.resolution, document_choices)
+            demo.rqa_uploader = uploader  # type: ignore[attr-defined]  # launch() knows about a share link
 
         chat_outputs = [chat.question, chat.chatbot, chat.sources, status, conversation]
         chat_inputs = [chat.question, conversation, *([chat.scope] if chat.scope is not None else [])]
@@ -505,8 +560,9 @@ def create_app(settings: Settings, factory: EngineFactory | None = None) -> tupl
 
 
 def private_paths(settings: Settings) -> list[str]:
-    """Folders and files the app must never serve: the index, the models and the source documents."""
-    paths = [settings.index_dir, settings.models_dir, *settings.documents, feedback_path(settings)]
+    """Folders and files the app must never serve: the index, the models, the source documents, uploaded ones."""
+    paths = [settings.index_dir, settings.models_dir, *settings.documents, feedback_path(settings),
+             uploads_folder(settings)]
     return [str(p.expanduser().resolve()) for p in paths]
 
 
@@ -522,6 +578,12 @@ def launch(demo: gr.Blocks, settings: Settings, *, share: bool = False, block: b
     """
     login = login_of(settings.web, share=share)
     quiet_client_loggers()
+    uploader: Uploader | None = getattr(demo, "rqa_uploader", None)
+    if uploader is not None:
+        uploader.share = share  # a public link without a login turns uploads off
+    # The upload route's body is a file: it alone gets the file limit (plus the request cap, for the multipart framing).
+    upload_bytes = MAX_UPLOAD_BYTES if uploader is not None and uploader.enabled else None
+    routes = {UPLOAD_ROUTE: upload_bytes + settings.web.max_request_bytes} if upload_bytes else None
     # Past queue_max_size waiting questions a user is told the queue is full (HTTP 503) instead of waiting.
     demo.queue(default_concurrency_limit=settings.web.answer_concurrency, max_size=settings.web.queue_max_size)
     try:
@@ -546,9 +608,10 @@ def launch(demo: gr.Blocks, settings: Settings, *, share: bool = False, block: b
             # even if a later change allows a parent folder.
             allowed_paths=[],
             blocked_paths=private_paths(settings),
-            max_file_size=settings.web.max_request_bytes,  # the app takes no uploads; this bounds the upload route
+            # The upload route takes resolutions only when uploads are on; otherwise it is bounded like a request.
+            max_file_size=upload_bytes or settings.web.max_request_bytes,
             # The body-size cap, then the login guard (failed logins throttled per address and user name).
-            app_kwargs={"middleware": guard_middleware(settings.web)},
+            app_kwargs={"middleware": guard_middleware(settings.web, routes)},
         )
     except OSError as exc:
         raise AppLaunchError(

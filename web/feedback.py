@@ -10,7 +10,7 @@ evaluation items (README "Feedback").
 from __future__ import annotations
 
 import json
-import os
+import re
 import threading
 import uuid
 from collections.abc import Sequence
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from resolution_qa.assistant.types import Answer
 from resolution_qa.core.errors import ResolutionQAError
+from resolution_qa.core.files import WriteError, append_line, read_lines
 from resolution_qa.core.settings import Settings
 
 #: Longest comment kept, in characters.
@@ -112,41 +113,93 @@ def with_comment(record: FeedbackRecord, comment: str) -> FeedbackRecord:
 
 
 class FeedbackStore:
-    """The JSONL file of feedback records (private: created readable by its owner only). Thread-safe appends."""
+    """The JSONL file of feedback records (private: created readable by its owner only). Appends are whole lines
+    (core/files.py `append_line`): a write that fails, on a full disk say, leaves the file as it was."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
 
     def save(self, record: FeedbackRecord) -> None:
-        line = json.dumps(record.model_dump(mode="json"), ensure_ascii=False) + "\n"
+        line = json.dumps(record.model_dump(mode="json"), ensure_ascii=False)
         try:
             with self._lock:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-                with os.fdopen(fd, "a", encoding="utf-8") as out:
-                    out.write(line)
-        except OSError as exc:
-            raise FeedbackError(f"cannot save feedback to {self.path}: {exc.strerror or exc}; check "
-                                "RESOLUTION_QA_FEEDBACK_PATH") from exc
+                append_line(self.path, line, mode=0o600, what="the feedback file")
+        except WriteError as exc:
+            raise FeedbackError(f"cannot save feedback: {exc}; check RESOLUTION_QA_FEEDBACK_PATH") from None
 
     def read(self) -> list[FeedbackRecord]:
-        """Every record, the last line of each id, in the order they were first given; FeedbackError naming a bad
-        line."""
+        """Every good record, the last line of each id, in the order they were first given (bad lines skipped)."""
+        return self.scan()[0]
+
+    def scan(self) -> tuple[list[FeedbackRecord], list[str]]:
+        """(every good record as read() gives them, one line per bad line saying why it was skipped).
+
+        A bad line (not JSON, nested too deep, a number too long, a record of the wrong shape, a line cut short by
+        a write that did not finish) is skipped and named; it never costs the records around it. FeedbackError only
+        when the file itself cannot be read."""
         if not self.path.is_file():
-            return []
+            return [], []
         try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FeedbackError(f"cannot read {self.path}: {exc}") from exc
+            text = self.path.read_text(encoding="utf-8", errors="surrogateescape")
+        except OSError as exc:
+            raise FeedbackError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        lines, torn = read_lines(text)
         records: dict[str, FeedbackRecord] = {}
+        problems: list[str] = []
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
-            try:
-                record = FeedbackRecord.model_validate(json.loads(line))
-            except (json.JSONDecodeError, ValidationError) as exc:
-                what = exc.msg if isinstance(exc, json.JSONDecodeError) else exc.errors()[0]["msg"]
-                raise FeedbackError(f"{self.path}:{number}: not a feedback record ({what})") from None
-            records[record.id] = record
-        return list(records.values())
+            record, why = _parse_line(line)
+            if record is None and torn and number == len(lines):
+                why = "cut short (a write that did not finish)"
+            if why is not None:
+                problems.append(f"{self.path}:{number}: {why}; skipped")
+            if record is not None:
+                records[record.id] = record
+        return list(records.values()), problems
+
+
+#: Where a record starts inside a line that an older version appended onto a torn one.
+_RECORD_START = re.compile(r'\{\s*"id"\s*:')
+
+
+def _parse_line(line: str) -> tuple[FeedbackRecord | None, str | None]:
+    """(the record on a line, or None; why the line, or a part of it, is bad)."""
+    record, why = _record_of(line)
+    if record is not None:
+        return record, None
+    # A torn line with a whole record appended after it (written before appends were line-safe): keep that record.
+    starts = [m.start() for m in _RECORD_START.finditer(line) if m.start() > 0]
+    for start in reversed(starts[-20:]):
+        found, _ = _record_of(line[start:])
+        if found is not None:
+            return found, f"a torn record before column {start + 1}"
+    return None, why
+
+
+def _record_of(text: str) -> tuple[FeedbackRecord | None, str | None]:
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        return None, "nested too deep"
+    except ValueError as exc:  # JSONDecodeError; a number past Python's 4,300-digit limit
+        return None, f"not JSON ({_short(exc)})"
+    if not isinstance(value, dict):
+        return None, f"not a feedback record (a JSON {type(value).__name__})"
+    try:
+        record = FeedbackRecord.model_validate(value)
+        record.parsed_answer()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error.get("loc", ())) or "record"
+        place = "answer." if exc.title == "Answer" else ""
+        return None, f"not a feedback record ({place}{where}: {_short(error['msg'])})"
+    except (RecursionError, ValueError, TypeError) as exc:
+        return None, f"not a feedback record ({_short(exc)})"
+    return record, None
+
+
+def _short(exc: object, limit: int = 120) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -268,11 +268,19 @@ def _unit_block(unit: Unit, lang: Lang, query_terms: Sequence[str]) -> str:
     extra = ""
     if unit.kind == "footnote" and unit.source and clean(unit.raw) != unit.source:
         extra = f'<div class="fn-source">→ {escape(unit.source)}</div>'
+    text = f'<div class="unit-text" lang="{unit.lang}">{number}{body}</div>'
+    other: Lang = "en" if unit.lang == "fr" else "fr"
+    if unit.lang_of(other) == other:  # the other language beside it, said to be official or not
+        t = ui_text(other)
+        tag = t.official_version if unit.official_in(other) else t.unofficial_version
+        version = "official" if unit.official_in(other) else "unofficial"
+        text = (f'<div class="unit-pair">{text}<div class="unit-text unit-other {version}" lang="{other}">'
+                f'<span class="version">{escape(tag)}</span> {number}{escape(unit.text_in(other))}</div></div>')
     return (
         f'<section id="{anchor(unit.doc, unit.id)}" class="{classes}" data-doc="{escape(unit.doc)}" '
         f'data-unit="{escape(unit.id)}"><div class="unit-meta"><span class="unit-label">{escape(unit.label(lang))}'
         f'</span><span class="unit-id">{escape(unit.id)}</span></div>'
-        f'<div class="unit-text">{number}{body}</div>{extra}</section>'
+        f'{text}{extra}</section>'
     )
 
 

@@ -78,20 +78,29 @@ class BodySizeLimit:
     """ASGI middleware: a request body over `max_bytes` gets 413 before any route reads it.
 
     A declared Content-Length is checked up front; a chunked body is counted as it arrives, and once
-    over the limit the route sees a disconnected client while the caller gets the 413.
+    over the limit the route sees a disconnected client while the caller gets the 413. `routes` gives
+    some paths a cap of their own (the upload route, whose body is a file: web/upload.py).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, routes: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.routes = dict(routes or {})
+
+    def _limit(self, scope: Scope) -> int:
+        path, root = scope.get("path", ""), scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root):]
+        return self.routes.get(path.rstrip("/") or "/", self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(send, limit)
             return
         received = 0
         started = refused = False
@@ -103,11 +112,11 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     refused = True
                     if not started:
                         started = True
-                        await self._refuse(send)
+                        await self._refuse(send, limit)
                     return {"type": "http.disconnect"}
             return message
 
@@ -120,11 +129,10 @@ class BodySizeLimit:
 
         await self.app(scope, counted_receive, guarded_send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps({
-            "error": f"request body larger than {self.max_bytes} bytes; ask a shorter question "
-            "(RESOLUTION_QA_MAX_REQUEST_BYTES sets the limit)"
-        }).encode()
+    async def _refuse(self, send: Send, limit: int) -> None:
+        hint = "ask a shorter question (RESOLUTION_QA_MAX_REQUEST_BYTES sets the limit)" if limit == self.max_bytes \
+            else "give a smaller file"
+        body = json.dumps({"error": f"request body larger than {limit} bytes; {hint}"}).encode()
         await send({
             "type": "http.response.start",
             "status": 413,
@@ -404,9 +412,10 @@ async def _form_user(scope: Scope, body: bytes) -> str:
     return ""
 
 
-def guard_middleware(web: WebSettings) -> list[Middleware]:
-    """The middleware a web app of ours installs, outermost first: the body-size cap, then the login guard."""
+def guard_middleware(web: WebSettings, routes: dict[str, int] | None = None) -> list[Middleware]:
+    """The middleware a web app of ours installs, outermost first: the body-size cap (`routes`: paths with a cap of
+    their own, e.g. the chat app's upload route when it takes resolutions), then the login guard."""
     return [
-        Middleware(BodySizeLimit, max_bytes=web.max_request_bytes),
+        Middleware(BodySizeLimit, max_bytes=web.max_request_bytes, routes=routes),
         Middleware(LoginGuard, throttle=LoginThrottle.from_settings(web), trusted_proxies=web.trusted_proxies),
     ]

@@ -106,11 +106,21 @@ class ChatService:
             self._fallback = self._factory(self._settings.with_backend("extractive"))
         return self._fallback
 
+    def warm(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Let the engine read every unit ahead of questions (Assistant.warm); 0 for an engine that cannot."""
+        warm = getattr(self._engine, "warm", None)
+        return warm(progress) if warm is not None else 0
+
     def documents(self) -> list[Document] | None:
         """The documents the engine answers about (an Assistant's retriever knows them), if it says."""
         engine = self._engine or self._fallback
-        documents = getattr(getattr(engine, "retriever", None), "documents", None)
+        # An Assistant's own view first: its units carry their translations (the Resolution tab shows them).
+        documents = getattr(engine, "documents", None) or getattr(getattr(engine, "retriever", None), "documents", None)
         return list(documents) if documents else None
+
+    def retriever(self) -> object | None:
+        """The engine's retriever (the running index: web/upload.py adds to it), if the engine has one."""
+        return getattr(self._engine or self._fallback, "retriever", None)
 
     def status(self) -> EngineStatus:
         with self._lock:

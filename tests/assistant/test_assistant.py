@@ -47,8 +47,9 @@ def test_english_answers_begin_with_the_official_english_verb(make_assistant) ->
     answer = make_assistant("Governments to protect victims from prosecution.").ask("What does paragraph 27 say?")
     assert answer.language == "en" and answer.citations[0].label == "para. 27"
     assert answer.text.startswith("Para. 27 urges Governments to protect victims from prosecution.")
-    assert "Unofficial English summary" in answer.text  # model-written English about a French text says so
-    assert "(French text, quoted)" in answer.text
+    # Written from the English rendering made once of the French text: it says so, and quotes it with the original.
+    assert "(Written from an unofficial English translation" in answer.text
+    assert "(para. 27; unofficial translation; original: “" in answer.text
 
 
 def test_a_sentence_naming_another_paragraph_is_replaced_by_the_quote(make_assistant) -> None:
@@ -220,9 +221,19 @@ def test_an_echoed_question_is_replaced_by_the_quote(make_assistant) -> None:
 
 def test_a_sentence_stating_an_invented_number_is_replaced_by_the_quote(make_assistant) -> None:
     answer = make_assistant("Governments: in 2019, 50,000 victims were identified.").ask(
-        "How many victims does paragraph 27 say were identified?")
+        "What does paragraph 27 say about the victims?")
     assert not answer.refused and "50,000" not in answer.text and "2019" not in answer.text
     assert unit_ids(answer.citations) == ["OP27"]
+
+
+def test_a_detail_the_named_paragraph_does_not_give_is_declined_citing_what_it_says(make_assistant) -> None:
+    # Issue 18: "how many" of a paragraph that states no number: the answer says the text does not give it, counts as
+    # declined, cites the paragraph and quotes it; the model is not asked to write (it would invent the number).
+    assistant = make_assistant("Governments: in 2019, 50,000 victims were identified.")
+    answer = assistant.ask("How many victims does paragraph 27 say were identified?")
+    assert answer.refused and answer.text.startswith("The resolution does not give that number")
+    assert unit_ids(answer.citations) == ["OP27"] and "50,000" not in answer.text
+    assert answer.record()["refused"] is True
 
 
 @pytest.mark.parametrize(

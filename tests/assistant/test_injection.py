@@ -233,12 +233,17 @@ def check_rests_on_citations(answer: Answer, case: Case) -> None:
         cited_ids = {c.id for c in answer.citations}
         for mention in find_mentions(masked, own={c.doc for c in answer.citations}, others=True):
             assert mention.unit_id in cited_ids, (case.id, mention, answer.text)
+    translated = "; " + ui_text(lang).unofficial_quote.split("{original}")[0]
     for line in lines:
-        if line in intros or line == ui_text(lang).unofficial:
+        if line in intros or line in (ui_text(lang).unofficial, ui_text(lang).from_translation):
             continue
         m = re.fullmatch(r"- (?:« (.*) »|“(.*)”) \((.+)\)", line)
-        assert m and m.group(3) in by_label, (case.id, line, answer.text)
-        assert _verbatim(m.group(1) or m.group(2), [by_label[m.group(3)]]), (case.id, line)
+        assert m, (case.id, line, answer.text)
+        # A quote of an unofficial translation is labelled so, the official words beside it (checked like the rest).
+        label, _, original = m.group(3).partition(translated)
+        assert label in by_label, (case.id, line, answer.text)
+        assert _verbatim(m.group(1) or m.group(2), [by_label[label]]), (case.id, line)
+        assert not translated.strip() in m.group(3) or original[:-1].strip(), (case.id, line)
 
 
 def check(answer: Answer, case: Case, retriever) -> None:
@@ -340,7 +345,8 @@ def test_a_chat_model_that_obeys_every_injection_is_caught(case: Case, indexes, 
         assert final.refused  # refused before any model was asked (out of range)
         return
     assert assistant.reading is not None
-    passages = {passage_message(assistant.reading.passage(u)) for d in retriever.documents for u in d.units}
+    passages = {passage_message(assistant.reading.passage(u, lang))
+                for d in assistant.documents for u in d.units for lang in ("fr", "en")}  # a translation is read too
     judge_end = prompts.JUDGE_ASK.rstrip().rsplit("?", 1)[-1].strip()  # "Answer yes or no."
     for messages in model.prompts:
         # The rules and the data travel apart: the system message is the rules alone; the user message holds one

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from resolution_qa.assistant.policy import asks_for_a_list, decide
+from resolution_qa.assistant.evidence import asks_for_a_list
+from resolution_qa.assistant.policy import decide
 from resolution_qa.core.settings import Settings
 
 

@@ -26,7 +26,7 @@ def test_prosecution_question_cites_paragraph_27(assistant: Assistant, question:
     answer = assistant.ask(question)
     assert not answer.refused and answer.language == lang
     assert "OP27" in [c.id for c in answer.citations]
-    assert f"({label})" in answer.text
+    assert f"({label}" in answer.text  # "(para. 27; unofficial translation; original: ...)" for a rendering
 
 
 def test_off_topic_question_is_refused_with_suggestions(assistant: Assistant) -> None:

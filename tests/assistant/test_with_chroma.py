@@ -19,7 +19,7 @@ def test_reference_question_through_chroma(settings: Settings, chroma_retriever)
     assert answer.retrieved == ("OP1",)  # the named paragraph is the one kept (its footnote goes with it)
     assert [c.id for c in answer.citations] == ["OP1"] and [c.label for c in answer.citations] == ["para. 1"]
     assert [(n.id, n.label) for n in answer.footnotes] == [("fn17", "footnote 17")]
-    assert [w[1] for w in reader.written] == ["A/RES/75/158#OP1"]
+    assert [w[1] for w in reader.written] == ["A/RES/75/158#OP1@en"]  # written from its English rendering
     assert answer.text.split("\n")[0] == f"{reader.written[0][3]} the report of the Secretary-General."
     judged = reader.judged[0][1]
     assert judged[0] == "OP1" and "fn17" in judged  # the named paragraph first, its footnote among the candidates

@@ -48,8 +48,8 @@ def test_ingest_an_empty_folder_is_a_one_line_error(run, tmp_path: Path) -> None
     (tmp_path / "empty").mkdir()
     code, out, err = run("ingest", str(tmp_path / "empty"))
     assert code == 2 and out == ""
-    assert err.strip().splitlines() == [f"error: {tmp_path / 'empty'}: folder holds no .txt resolution files; "
-                                        "put UTF-8 .txt files in it or name the files"]
+    assert err.strip().splitlines() == [f"error: {tmp_path / 'empty'}: folder holds no .txt, .pdf or .docx resolution "
+                                        "files; put the resolution's files in it or name the files"]
 
 
 def test_search_with_a_document_filter(indexed, run) -> None:

@@ -156,7 +156,8 @@ def test_a_file_that_is_not_a_resolution_text_is_one_line(run: Run, indexed: tup
     loaded = len(model_loads)
     started = time.perf_counter()
     one_line(*run(command, str(path)), expected)
-    assert time.perf_counter() - started < 5
+    # A hang guard only (what failed was a FIFO read forever, /dev/zero until memory ran out): generous for a loaded machine.
+    assert time.perf_counter() - started < 60
     assert len(model_loads) == loaded  # refused before any model loads
     assert state() == indexed
 

@@ -19,12 +19,17 @@ from tests.support import free_port, isolated_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.llm]  # the GGUF, in a server subprocess
 
+#: Seconds an answer, or the server's start, may take. The claim is that the answer comes from the model, not how
+#: fast: with the default 120 s LLM timeout a loaded 2-core machine gave the extractive fallback ("no complete
+#: answer within 120 s", issue 20), so the bounds only stop a hung server.
+PATIENCE_S = 1800.0
+
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[LlamaServer]:
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     model = gguf_path(isolated_settings(models_dir=models_dir).llm)
-    server = LlamaServer(model, port=free_port(), log=log).start()
+    server = LlamaServer(model, port=free_port(), log=log).start(timeout=PATIENCE_S)
     try:
         yield server
     finally:
@@ -36,7 +41,8 @@ def test_the_openai_backend_answers_from_a_real_llama_cpp_server(llama_server: L
     from resolution_qa.assistant import Assistant
 
     settings = Settings.model_validate({**real_settings.model_dump(), "backend": "openai",
-                                        "openai_base_url": llama_server.url, "openai_model": llama_server.alias})
+                                        "openai_base_url": llama_server.url, "openai_model": llama_server.alias,
+                                        "llm_timeout_s": PATIENCE_S})
     assistant = Assistant(settings, retriever=real_retriever)
 
     french = assistant.ask("Que demande la résolution aux États pour que les victimes ne soient pas poursuivies ?")
@@ -53,7 +59,7 @@ def test_the_openai_backend_answers_from_a_real_llama_cpp_server(llama_server: L
     service = OpenAIService(api_settings, lambda s: assistant, backends=()).start()
     api = ApiServer(build_api(service), api_settings).start()
     try:
-        client = openai.OpenAI(base_url=api.url, api_key="none", max_retries=0, timeout=600)
+        client = openai.OpenAI(base_url=api.url, api_key="none", max_retries=0, timeout=PATIENCE_S)
         assert [m.id for m in client.models.list().data] == ["resolution-qa-openai"]
         chunks = list(client.chat.completions.create(
             model="resolution-qa-openai", stream=True,

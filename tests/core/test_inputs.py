@@ -20,6 +20,7 @@ from resolution_qa.core.inputs import (
     check_text,
     json_line,
     read_bytes,
+    read_document,
     read_text,
 )
 
@@ -169,3 +170,50 @@ def test_a_deeply_nested_json_line_is_a_bad_line_not_a_crash() -> None:
     with pytest.raises(ValueError, match=r"not valid JSON \(Expecting"):
         json_line("{oops")
     assert json_line('{"turns": ["q"]}') == {"turns": ["q"]}
+
+
+# --- resolution files in the formats the UN publishes (read_document) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "format"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "pdf"),
+        (b"\xef\xbb\xbf  %PDF-1.4\n", "pdf"),  # a few bytes before the header, as PDF readers accept
+        (b"PK\x03\x04\x14\x00\x06\x00", "docx"),  # any zip: ingest/word.py checks it is a .docx
+        (TEXT.encode(), "text"),
+    ],
+    ids=["pdf", "pdf-after-junk", "zip", "text"],
+)
+def test_read_document_names_the_format_from_the_first_bytes(tmp_path: Path, content: bytes, format: str) -> None:
+    path = tmp_path / "resolution.txt"  # the name does not decide
+    path.write_bytes(content)
+    document = read_document(path)
+    assert (document.format, document.data) == (format, content)
+    assert document.text == (TEXT if format == "text" else "")
+
+
+def test_read_document_keeps_every_other_check(tmp_path: Path) -> None:
+    old = tmp_path / "old.doc"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    with pytest.raises(InputFileError, match=r"old.doc: is an old Word \(.doc\) file; save it as .docx or PDF"):
+        read_document(old)
+    big = tmp_path / "big.pdf"
+    with big.open("wb") as f:
+        f.write(b"%PDF-1.7\n")
+        f.truncate(MAX_INPUT_BYTES + 1)
+    with pytest.raises(InputFileError, match="too large for one resolution"):
+        read_document(big)
+    image = tmp_path / "scan.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    with pytest.raises(InputFileError, match="is a PNG image file, not text; give the resolution as PDF, Word"):
+        read_document(image)
+    with pytest.raises(InputFileError, match="file not found"):
+        read_document(tmp_path / "missing.pdf")
+
+
+def test_a_batch_file_is_still_text_only(tmp_path: Path) -> None:
+    path = tmp_path / "questions.pdf"
+    path.write_bytes(b"%PDF-1.7\n")
+    with pytest.raises(InputFileError, match="is a PDF file, not text; give a UTF-8 text file"):
+        read_text(path, BATCH)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from resolution_qa.core.errors import DatasetError
-from resolution_qa.eval.dataset import DEV_PATH, HELDOUT_PATH, load_dataset
+from resolution_qa.eval.dataset import CALIBRATION_PATH, DATA_DIR, DEV_PATH, HELDOUT_PATH, load_dataset
 from resolution_qa.ingest import Document
 from tests.support import TINY_ITEMS
 
@@ -23,6 +23,26 @@ def test_bundled_splits_load_and_do_not_overlap(document: Document) -> None:
     unanswerable = [i for i in (*dev.items, *heldout.items) if not i.answerable]
     assert len(unanswerable) == 23  # 22 "unanswerable" + the "paragraphe 60" adversarial item (README)
     assert Counter(i.type for i in unanswerable)["unanswerable"] == 22
+
+
+def test_calibration_split_loads_with_its_kinds(document: Document) -> None:
+    """calibration.jsonl (README "Calibration split"): a dev split of unanswerable, false-premise and near-miss items."""
+    calibration = load_dataset(CALIBRATION_PATH, document=document).items
+    assert len(calibration) == 153 and all(i.id.startswith("cal-") for i in calibration)
+    kinds = Counter(
+        (i.type if i.type in ("unanswerable_detail", "unanswerable_outside", "false_premise") else "near_miss", i.lang)
+        for i in calibration
+    )
+    assert kinds == {("unanswerable_detail", "en"): 25, ("unanswerable_detail", "fr"): 25,
+                     ("unanswerable_outside", "en"): 12, ("unanswerable_outside", "fr"): 12,
+                     ("false_premise", "en"): 25, ("false_premise", "fr"): 24,
+                     ("near_miss", "en"): 15, ("near_miss", "fr"): 15}
+    assert all(not i.answerable and i.corrects for i in calibration if i.type == "unanswerable_detail")
+    assert all(i.answerable for i in calibration if i.type not in ("unanswerable_detail", "unanswerable_outside",
+                                                                    "false_premise"))
+    others = [*load_dataset(DEV_PATH).items, *load_dataset(DATA_DIR / "blind_dev.jsonl").items]
+    assert not {i.id for i in calibration} & {i.id for i in others}
+    assert not {i.question for i in calibration} & {i.question for i in others}
 
 
 def test_tiny_dataset_loads(tiny_dataset: Path, document: Document) -> None:
@@ -61,6 +81,10 @@ def _item(**changes: object) -> str:
         (_item(turns=[]), "field 'turns'"),
         (_item(must=[[]]), "non-empty list"),
         (_item(id="t-1"), "id 't-1' already used on line 1"),
+        (_item(type="unanswerable_detail"), "type 'unanswerable_detail' needs answerable: false"),
+        (_item(corrects=["OP10"]), "'corrects' is for answerable: false items"),
+        (_item(answerable=False, gold=[], must=[], corrects=["OP99"]), "corrects id 'OP99' is not a unit of"),
+        (_item(answerable=False, gold=[], must=[], corrects=["par10"]), "'par10' is not a unit id"),
     ],
 )
 def test_bad_line_is_reported_with_its_number(tmp_path: Path, document: Document, line: str, expected: str) -> None:

@@ -30,8 +30,8 @@ def refused(path: Path) -> str:
     [
         (b"", "file is empty"),
         (b" \n\t\n", "file is empty"),
-        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "is a PDF file, not text"),
-        (b"PK\x03\x04\x14\x00\x06\x00", "is a zip (or .docx/.odt) file"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "is a PDF that looks truncated"),  # PDFs: tests/ingest/test_pdf_bad.py
+        (b"PK\x03\x04\x14\x00\x06\x00", "is a damaged zip or Word file"),
         (BUNDLED[:20000] + b"\x00" + BUNDLED[20000:], "looks binary"),  # NUL far from the start
         (BUNDLED.decode().encode("latin-1", errors="replace"), "not valid UTF-8"),
         (BUNDLED[: BUNDLED.index("é".encode()) + 1], "ends in the middle of a UTF-8 character"),
@@ -104,6 +104,7 @@ def test_duplicates_and_a_missing_footnote_warn_and_keep_everything() -> None:
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzéè", min_size=1, max_size=8)
 
 
+@pytest.mark.property
 @settings(max_examples=1500, deadline=None)
 @given(st.lists(st.tuples(st.integers(1, 6), st.lists(WORD, min_size=1, max_size=6)), min_size=1, max_size=12))
 def test_any_paragraph_numbering_gives_unique_ids_and_loses_no_word(paragraphs: list[tuple[int, list[str]]]) -> None:

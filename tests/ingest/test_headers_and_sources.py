@@ -107,4 +107,4 @@ def test_an_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "empty" / "readme.md").write_text("x", encoding="utf-8")
     with pytest.raises(InputFileError) as info:
         expand_sources([tmp_path / "empty"])
-    assert "empty: folder holds no .txt resolution files" in str(info.value) and "\n" not in str(info.value)
+    assert "empty: folder holds no .txt, .pdf or .docx resolution files" in str(info.value) and "\n" not in str(info.value)

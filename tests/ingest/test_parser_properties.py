@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -57,6 +58,7 @@ def resolutions(draw: st.DrawFn) -> tuple[str, list[tuple[str, list[str]]], int]
     return "\n".join(lines), expected, len(footnotes)
 
 
+@pytest.mark.property
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(resolutions())
 def test_generated_resolutions_round_trip(case: tuple[str, list[tuple[str, list[str]]], int]) -> None:
@@ -73,6 +75,7 @@ def test_generated_resolutions_round_trip(case: tuple[str, list[tuple[str, list[
     assert "46e séance plénière 16 décembre 2020" in doc.get("header").text
 
 
+@pytest.mark.property
 @settings(max_examples=2000, deadline=None)
 @given(st.text(max_size=400))
 def test_arbitrary_text_never_crashes(text: str) -> None:
@@ -85,6 +88,7 @@ def test_arbitrary_text_never_crashes(text: str) -> None:
     assert len(ids) == len(set(ids))
 
 
+@pytest.mark.property
 @settings(max_examples=1000, deadline=None)
 @given(st.text(max_size=200))
 def test_clean_is_idempotent_and_flat(text: str) -> None:

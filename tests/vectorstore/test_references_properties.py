@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from num2words import num2words
@@ -66,6 +67,7 @@ def references(draw: st.DrawFn) -> tuple[str, Kind, int]:
     return draw(st.sampled_from(BEFORE)) + phrase + draw(st.sampled_from(AFTER)), kind, n
 
 
+@pytest.mark.property
 @settings(max_examples=2000, deadline=None)
 @given(references())
 def test_a_named_unit_resolves_or_names_the_maximum(case: tuple[str, Kind, int]) -> None:
@@ -85,6 +87,7 @@ def test_a_named_unit_resolves_or_names_the_maximum(case: tuple[str, Kind, int])
             raise AssertionError(f"{question!r} resolved although {kind} {n} does not exist")
 
 
+@pytest.mark.property
 @settings(max_examples=2000, deadline=None)
 @given(st.text(max_size=300))
 def test_arbitrary_text_never_crashes(text: str) -> None:
@@ -104,6 +107,7 @@ NOUNS = ["par.", "para.", "paragraphe", "paragraph", "§", "alinéa", "note", "f
          "A/75/471,", "of the Convention", "et", "and", ",", "n°"]
 
 
+@pytest.mark.property
 @settings(max_examples=2000, deadline=None)
 @given(st.lists(st.one_of(st.sampled_from(NOUNS), st.integers(0, 1200).map(str), st.text(max_size=6)), max_size=14))
 def test_reference_soup_never_crashes(parts: list[str]) -> None:
