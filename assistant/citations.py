@@ -22,7 +22,9 @@ def cite(unit: Unit, lang: Lang, *, multi_doc: bool = False) -> Citation:
         id=unit.id,
         doc=unit.doc,
         label=display_label(unit, lang, multi_doc=multi_doc),
-        text=unit.text_in(lang),  # the official version in the answer's language, when it is indexed
+        # The official text: the version in the answer's language when one is indexed, never an unofficial translation
+        # (the answer quotes that, labelled; a citation is what a user may quote as the resolution's words).
+        text=unit.text_in(lang) if unit.official_in(lang) else unit.text,
         footnotes=unit.footnotes,
         source=unit.source if unit.source and unit.source != unit.text else None,
     )

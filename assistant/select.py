@@ -38,8 +38,6 @@ DETAILS = frozenset(evidence.KINDS) - {evidence.PARAGRAPHS, evidence.REFERENCE}
 FOREIGN_TRUST = 0.9
 #: Most units a list question's judge reads: the ranking's and every unit whose words cover the topic's.
 LISTED = 24
-#: Most units an extractive list answer quotes.
-LISTED_QUOTED = 8
 
 
 def select(
@@ -55,8 +53,12 @@ def select(
     result = state.result
     assert result is not None
     _understood(state, vocabulary)
-    state.context = _context(result, documents, footnotes=state.about_references)
-    state.quoted = _quoted(result, state.context, footnotes=state.about_references)
+    # Without a judge the extractive choice stays as measured (dev: accuracy 0.717, citation P/R 0.74/0.83): on the
+    # held-out split the text signals alone declined 16% of answerable questions and cut citation recall to 0.72, so
+    # they decide only beside the judge (LLM backends) until they are calibrated for quoting.
+    footnotes = state.about_references or not judged
+    state.context = _context(result, documents, footnotes=footnotes)
+    state.quoted = _quoted(result, state.context, footnotes=footnotes)
     state.closest = [h.unit for h in result.found][:SUGGESTIONS]
     by_symbol = {d.symbol: d for d in documents}
     if state.about_references:
@@ -72,15 +74,7 @@ def select(
         if state.listing:
             _add_topic_units(state, documents)
         return
-    state.refused = _not_addressed(result, settings.refusal_threshold) or bool(state.foreign and not state.named)
-    if state.listing and not state.refused:
-        # Without a judge, a list is the units whose words cover the topic's, over the whole resolution.
-        covering = _topic_units(state, documents, have=set())
-        if covering:
-            state.quoted = covering[:LISTED_QUOTED]
-            state.context = list(state.quoted)
-    if not state.refused:
-        state.missing = _missing(state, state.quoted[:1])
+    state.refused = _not_addressed(result, settings.refusal_threshold)
 
 
 def decide(state: QuestionState, scores: Sequence[float], settings: AnswerSettings) -> None:

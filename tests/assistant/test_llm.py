@@ -38,7 +38,7 @@ def check(answer: Answer, lang: str, document_ids: set[str]) -> None:
     assert answer.citations, answer.text
     for citation in answer.citations:
         assert citation.id in document_ids and citation.id in answer.retrieved
-        assert f"({citation.label})" in answer.text  # its passage, quoted under its label
+        assert f"({citation.label}" in answer.text  # its passage, quoted under its label (and "; unofficial translation")
     said = answer.text.split("\n")[0]
     assert any(c.label.lower() in said.lower() for c in answer.citations), said  # the sentences name their units
     assert "[S" not in answer.text and "<" not in answer.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from resolution_qa.assistant import Assistant
-from resolution_qa.assistant.prompts import READER_SYSTEM
+from resolution_qa.assistant.prompts import READER_SYSTEM, VERIFY_ASK
 from resolution_qa.core.settings import Settings
 from tests.fakes import JudgingLLMServer
 
@@ -30,14 +30,19 @@ def test_answer_through_an_ollama_server(settings: Settings, retriever) -> None:
     assert answer.text.split("\n")[0] == "Le par. 27 engage instamment les gouvernements à protéger les victimes."
     assert [c.id for c in answer.citations] == ["OP27"]
     chat = [r for r in server.requests if r["path"] == "/api/chat"]
-    assert server.judged >= 1 and len(chat) > server.judged  # the judge's requests, then the writer's
+    assert server.judged >= 1 and len(chat) > server.judged  # the judge's requests, the writer's, the verifier's
+    verify_end = VERIFY_ASK.rsplit("\n", 1)[-1]
     for request in chat:
         assert request["model"] == "tiny:1b" and request["options"]["temperature"] == 0.0
         system, user = request["messages"]
         assert system == {"role": "system", "content": READER_SYSTEM}
-        assert user["role"] == "user" and user["content"].count(QUESTION) == 1
-    assert chat[-1]["messages"][1]["content"].startswith("Passage (para. 27):\nEngage instamment")
-    assert chat[-1]["messages"][1]["content"].endswith('Begin the sentence with "Le par. 27 engage instamment".')
+        # the verifier is asked about the written sentence, not the question
+        expected = 0 if user["content"].endswith(verify_end) else 1
+        assert user["role"] == "user" and user["content"].count(QUESTION) == expected
+    writer = [r for r in chat if "Begin the sentence with" in r["messages"][1]["content"]][-1]
+    assert writer["messages"][1]["content"].startswith("Passage (para. 27):\nEngage instamment")
+    assert writer["messages"][1]["content"].endswith('Begin the sentence with "Le par. 27 engage instamment".')
+    assert chat[-1]["messages"][1]["content"].endswith(verify_end)  # the sentence was verified before it was shown
 
 
 def test_the_judge_reads_ollamas_probabilities_not_its_words(settings: Settings, retriever) -> None:

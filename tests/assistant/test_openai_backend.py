@@ -8,7 +8,7 @@ from pydantic import SecretStr
 
 from resolution_qa.assistant import Answer, Assistant
 from resolution_qa.assistant.backends import make_chat_model
-from resolution_qa.assistant.prompts import READER_SYSTEM
+from resolution_qa.assistant.prompts import READER_SYSTEM, VERIFY_ASK
 from resolution_qa.assistant.types import Sources
 from resolution_qa.core.settings import Settings
 from tests.fakes import FakeLLMServer, JudgingLLMServer
@@ -51,8 +51,9 @@ def test_answer_through_an_openai_compatible_server(openai_settings: Settings, s
     said = answer.text.split("\n")[0]
     assert said == "Para. 27 urges Governments to protect victims from prosecution."
     assert items[1].strip() == said  # sources, then the sentence as soon as it is checked, then the Answer
-    assert "Unofficial English summary" in answer.text and "(French text, quoted)" in answer.text
-    assert answer.text.split("\n")[-1].startswith("- “") and answer.text.endswith("(para. 27)")
+    # written from the English rendering of the French text, which is quoted with the French original beside it
+    assert "(Written from an unofficial English translation" in answer.text
+    assert answer.text.split("\n")[-1].startswith("- “") and "(para. 27; unofficial translation; original: “" in answer.text
 
     judged = [r for r in server.requests if r.get("logprobs")]
     written = [r for r in server.requests if not r.get("logprobs")]
@@ -69,12 +70,14 @@ def test_answer_through_an_openai_compatible_server(openai_settings: Settings, s
     for request in server.requests:
         system, user = request["messages"]
         assert system == {"role": "system", "content": READER_SYSTEM}
-        assert user["role"] == "user" and user["content"].count("What does paragraph 27 say?") == 1
-    op27 = next(r for r in judged if r["messages"][1]["content"].startswith("Passage (para. 27):\nEngage instamment"))
+        verifier = user["content"].endswith(VERIFY_ASK.rsplit("\n", 1)[-1])  # asked about the sentence, not the question
+        assert user["role"] == "user" and user["content"].count("What does paragraph 27 say?") == (0 if verifier else 1)
+    # an English question: the judge reads paragraph 27's English rendering
+    op27 = next(r for r in judged if r["messages"][1]["content"].startswith("Passage (para. 27):\nUrges"))
     assert op27["messages"][1]["content"].endswith("Does the passage contain the answer to the question? "
                                                    "Answer yes or no.")
     write = written[0]["messages"][1]["content"]
-    assert write.startswith("Passage (para. 27):\nEngage instamment")
+    assert write.startswith("Passage (para. 27):\nUrges")  # written from the English rendering
     assert "in one short English sentence" in write and write.endswith('Begin the sentence with "Para. 27 urges".')
 
 

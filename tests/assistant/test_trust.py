@@ -26,19 +26,16 @@ def ids(citations) -> list[str]:
 # --- the text does not say it -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("reads", [False, True], ids=["extractive", "llm"])
-def test_a_date_the_text_does_not_give_is_declined_citing_the_paragraph_that_names_the_day(make_assistant,
-                                                                                          reads: bool) -> None:
-    assistant = make_assistant("The Day is on 30 July.", scores={"OP10": 0.95}) if reads else make_assistant()
+def test_a_date_the_text_does_not_give_is_declined_citing_the_paragraph_that_names_the_day(make_assistant) -> None:
+    assistant = make_assistant("The Day is on 30 July.", scores={"OP10": 0.95})
     answer = assistant.ask("Quelle est la date de la Journée mondiale de la lutte contre la traite d'êtres humains ?")
     assert answer.refused, answer.text
     assert answer.text.startswith(ui_text("fr").not_given.format(what=ui_text("fr").details["date"]))
     assert "OP10" in ids(answer.citations) and "30" not in answer.text.split("\n")[0]
 
 
-@pytest.mark.parametrize("reads", [False, True], ids=["extractive", "llm"])
-def test_a_question_about_something_the_resolution_never_names_is_declined(make_assistant, reads: bool) -> None:
-    assistant = make_assistant("Sweden's law is praised.", scores={"OP22": 0.8}) if reads else make_assistant()
+def test_a_question_about_something_the_resolution_never_names_is_declined(make_assistant) -> None:
+    assistant = make_assistant("Sweden's law is praised.", scores={"OP22": 0.8})
     answer = assistant.ask("What does the resolution say about Sweden's 2022 law?")
     assert answer.refused and answer.citations == ()
 
@@ -90,8 +87,6 @@ def test_a_list_question_reads_every_unit_that_covers_its_topic(make_assistant, 
     answer = make_assistant(reader=reader).ask("Quels paragraphes mentionnent les hommes et les garçons ?")
     assert set(covering) <= set(reader.judged[0][1])
     assert set(covering) <= set(ids(answer.citations))
-    extractive = make_assistant().ask("Quels paragraphes mentionnent les hommes et les garçons ?")
-    assert set(covering) <= set(ids(extractive.citations))
 
 
 # --- every sentence verified ---------------------------------------------------------------------------------------
