@@ -26,8 +26,10 @@ def ids(citations) -> list[str]:
 # --- the text does not say it -----------------------------------------------------------------------------------
 
 
-def test_a_date_the_text_does_not_give_is_declined_citing_the_paragraph_that_names_the_day(make_assistant) -> None:
-    assistant = make_assistant("The Day is on 30 July.", scores={"OP10": 0.95})
+@pytest.mark.parametrize("reads", [False, True], ids=["extractive", "llm"])
+def test_a_date_the_text_does_not_give_is_declined_citing_the_paragraph_that_names_the_day(make_assistant,
+                                                                                          reads: bool) -> None:
+    assistant = make_assistant("The Day is on 30 July.", scores={"OP10": 0.95}) if reads else make_assistant()
     answer = assistant.ask("Quelle est la date de la Journée mondiale de la lutte contre la traite d'êtres humains ?")
     assert answer.refused, answer.text
     assert answer.text.startswith(ui_text("fr").not_given.format(what=ui_text("fr").details["date"]))
@@ -41,7 +43,7 @@ def test_a_question_about_something_the_resolution_never_names_is_declined(make_
 
 
 def test_a_judge_sure_of_a_passage_overrides_a_word_the_text_does_not_use(make_assistant) -> None:
-    question = "Que dit la résolution sur la cybercriminalité et les victimes ?"
+    question = "Que dit la résolution sur la cybercriminalité, le bitcoin et les victimes de la traite ?"
     assert make_assistant("Governments to protect victims.", default=0.6, first=0.6).ask(question).refused
     answer = make_assistant("Governments to protect victims.", default=0.97, first=0.97).ask(question)
     assert not answer.refused and answer.citations
@@ -87,6 +89,14 @@ def test_a_list_question_reads_every_unit_that_covers_its_topic(make_assistant, 
     answer = make_assistant(reader=reader).ask("Quels paragraphes mentionnent les hommes et les garçons ?")
     assert set(covering) <= set(reader.judged[0][1])
     assert set(covering) <= set(ids(answer.citations))
+    extractive = make_assistant().ask("Quels paragraphes mentionnent les hommes et les garçons ?")
+    assert set(covering) <= set(ids(extractive.citations))
+
+
+def test_one_word_the_text_does_not_use_is_not_enough_to_decline(make_assistant) -> None:
+    # "OIT" (the text spells out the Organisation internationale du Travail): an answerable dev question
+    assert not make_assistant("the ILO conventions.", default=0.6, first=0.6).ask(
+        "La résolution parle-t-elle de l'OIT et du travail forcé ?").refused
 
 
 # --- every sentence verified ---------------------------------------------------------------------------------------
