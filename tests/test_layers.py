@@ -1,4 +1,4 @@
-"""The layers import downwards only (core -> ingest -> vectorstore -> assistant -> web | eval -> cli): import-linter;
+"""The layers import downwards only (core -> ingest -> vectorstore -> translate -> assistant -> web | eval -> cli): import-linter;
 and no module imports itself in a circle, type-only and function-level imports included (ast, below)."""
 
 from __future__ import annotations
