@@ -214,8 +214,8 @@ class Assistant(Answerer):
         try:
             with self._llm_lock:
                 decide(state, reading.judge(state), self.answer_settings)  # read: judge, then decide
-                if state.refused or state.missing:
-                    return  # a refusal, or "the text does not give that date": nothing for the model to write
+                if state.refused or state.missing or state.footnoted:
+                    return  # a refusal, "the text does not give that date", a footnote's reference: written in code
                 state.not_said = reading.premise_unsupported(state)
                 if state.not_said:
                     state.restart = True

@@ -69,18 +69,20 @@ class Composer:
         lang = state.lang
         t = ui_text(lang)
         lines = []
+        cited: list[Unit] = []  # what the lines say: each paragraph and its footnotes
         for unit in state.footnoted:
             label = display_label(unit, lang, multi_doc=self.multi_doc)
             for fid in unit.footnotes:
                 note = self.by_symbol[unit.doc].get(fid)
                 if note is None:
                     continue
+                cited += [u for u in (unit, note) if u not in cited]
                 reference = _reference(note, lang)
                 note_label = display_label(note, lang, multi_doc=self.multi_doc)
                 lines.append(t.refers_to.format(label=label[:1].upper() + label[1:], note=note_label,
                                                 reference=reference))
         text = "\n".join(lines) if state.supported else f"{OTHER_LANGUAGE}\n" + "\n".join(lines)
-        return self.answer(state, text=text, units=state.kept, context=state.kept, backend=self.backend,
+        return self.answer(state, text=text, units=cited, context=cited, backend=self.backend,
                            notice=self._language_notice(state))
 
     def not_given(self, state: QuestionState) -> Answer:

@@ -200,3 +200,46 @@ def hints(text: str, limit: int = 8) -> str:
 def english_names(texts: Iterable[str]) -> str:
     """The English forms the glossary gives for the terms of these texts (what an English sentence may name)."""
     return " ".join(en for text in texts for _, en in entries_in(text))
+
+
+# Acronyms users type for bodies and instruments that resolutions spell out ("La résolution parle-t-elle de l'OIT ?":
+# the text writes "Organisation internationale du Travail" only, and the judge declined the dev question).
+ACRONYMS: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("OIT", "ILO"), "Organisation internationale du Travail", "International Labour Organization"),
+    (("ONUDC", "UNODC"), "Office des Nations Unies contre la drogue et le crime",
+     "United Nations Office on Drugs and Crime"),
+    (("OIM", "IOM"), "Organisation internationale pour les migrations", "International Organization for Migration"),
+    (("CDH", "HRC"), "Conseil des droits de l'homme", "Human Rights Council"),
+    (("ONU-Femmes", "UN-Women", "UN Women"), "ONU-Femmes", "UN-Women"),
+    (("ODD", "SDG", "SDGs"), "objectifs de développement durable", "Sustainable Development Goals"),
+    (("ECOSOC",), "Conseil économique et social", "Economic and Social Council"),
+    (("HCDH", "OHCHR"), "Haut-Commissariat des Nations Unies aux droits de l'homme",
+     "Office of the United Nations High Commissioner for Human Rights"),
+    (("HCR", "UNHCR"), "Haut-Commissariat des Nations Unies pour les réfugiés",
+     "Office of the United Nations High Commissioner for Refugees"),
+    (("UNICEF",), "Fonds des Nations Unies pour l'enfance", "United Nations Children's Fund"),
+    (("OMS", "WHO"), "Organisation mondiale de la Santé", "World Health Organization"),
+    (("ICAT",), "Groupe interinstitutions de coordination contre la traite des personnes",
+     "Inter-Agency Coordination Group against Trafficking in Persons"),
+    (("CEDAW",), "Convention sur l'élimination de toutes les formes de discrimination à l'égard des femmes",
+     "Convention on the Elimination of All Forms of Discrimination against Women"),
+    (("CRC",), "Convention relative aux droits de l'enfant", "Convention on the Rights of the Child"),
+)
+
+
+@cache
+def _acronym_patterns() -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    # Case-sensitive and whole words: "who" and "Who ..." are English words, "WHO" is the organisation.
+    return tuple((re.compile(rf"(?<![\w-]){re.escape(a)}(?![\w-])"), fr, en) for short, fr, en in ACRONYMS for a in short)
+
+
+def spell_out(question: str, lang: str) -> str:
+    """The question with each known acronym followed by the full name in its language ("l'OIT" -> "l'OIT
+    (Organisation internationale du Travail)"), so that retrieval and the judge meet the words the text uses."""
+    for pattern, fr, en in _acronym_patterns():
+        name = fr if lang == "fr" else en
+        if name.casefold() in question.casefold():
+            continue
+        question = pattern.sub(lambda m, name=name: f"{m.group()} ({name})" if m.group() != name else name, question,
+                               count=1)
+    return question

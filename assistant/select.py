@@ -102,8 +102,15 @@ def decide(state: QuestionState, scores: Sequence[float], settings: AnswerSettin
         decision = Decision(decision.answerable, ())  # it asks about something the text never names
     state.kept = [candidates[i] for i in decision.kept]
     state.refused = not state.kept
-    if not state.refused and not state.listing:
-        state.missing = _missing(state, state.kept[:1])
+    if state.refused or state.listing:
+        return
+    best = state.kept[0]
+    if state.about_references and best.kind != "footnote" and best.footnotes:
+        # "Où trouver la résolution 25/1 de la Commission ?": the paragraph that names it gives its source in a
+        # footnote; the answer is that footnote, not a sentence about the paragraph (dev-006 described PP31).
+        state.footnoted = [best]
+        return
+    state.missing = _missing(state, state.kept[:1])
 
 
 # --- what the question says -----------------------------------------------------------------------------------

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import replace
 
 from resolution_qa.core.errors import EmptyQuestionError, ResolutionQAError
 from resolution_qa.core.refs import Lang
 from resolution_qa.ingest.units import Document
 
+from .glossary import spell_out
 from .guard import without_instructions
 from .language import detect_language
 from .rewrite import rewrite
@@ -63,6 +65,9 @@ def understand(
     asked = without_instructions(state.question)
     state.guess = detect_language(asked, fallback)
     state.rewrite = rewrite(asked, state.history, documents[0], state.guess.answer, documents=documents)
+    spelt = spell_out(state.rewrite.standalone, state.guess.answer)
+    if spelt != state.rewrite.standalone:
+        state.rewrite = replace(state.rewrite, standalone=spelt)
     if not state.docs and len(documents) > 1 and state.rewrite.previous is not None and state.history:
         # "And what does it ask of States?" goes on about the resolution the last answer cited.
         cited = {c.doc for c in state.history[-1].citations}

@@ -224,6 +224,12 @@ def _md_retrieval(report: Report) -> list[str]:
                [t, str(report.retrieval[systems[0]].by_type[t].n),
                 *(_f(report.retrieval[s].by_type[t].recall[5]) if t in report.retrieval[s].by_type else "–" for s in systems)]
                for t in ITEM_TYPES if t in report.retrieval[systems[0]].by_type]), ""]
+    lists = [(b, g.by_type["list"]) for b, g in report.answers.items() if "list" in g.by_type]
+    if lists:
+        md += ["List questions (\"which paragraphs ...\"): recall and precision of the paragraphs named, against gold:",
+               "", _table(["backend", "n", "list recall", "list precision", "accuracy"],
+                          [[b, str(a.n), _f(a.citation_recall), _f(a.citation_precision), _f(a.accuracy)]
+                           for b, a in lists]), ""]
     md += ["### By question language", "",
            _table(["lang", "n", *(f"{s} R@5 / MRR" for s in systems)], [
                [lang, str(report.retrieval[systems[0]].by_lang[lang].n),
@@ -239,11 +245,13 @@ def _md_answers(report: Report) -> list[str]:
     rows = []
     for b, g in report.answers.items():
         o = g.overall
-        rows.append([b, str(o.n), _f(o.accuracy), _f(o.correctness), _f(o.citation_precision), _f(o.citation_recall),
+        rows.append([b, str(o.n), _f(o.accuracy), _f(o.selective_accuracy), _f(o.coverage), _f(o.correctness),
+                     _f(o.citation_precision), _f(o.citation_recall),
                      f"{o.invalid_citations}/{o.citations}", str(o.invented_references), _f(o.refusal.precision),
                      _f(o.refusal.recall), _f(o.refusal.false_refusal_rate), _f(o.language_match),
                      str(o.fallbacks), str(o.errors)])
-    md += [_table(["backend", "n", "accuracy", "correct (answerable)", "citation P", "citation R",
+    md += [_table(["backend", "n", "accuracy", "right among given", "coverage", "correct (answerable)",
+                   "citation P", "citation R",
                    "invalid citations", "invented refs", "refusal P", "refusal R", "false refusals",
                    "language match", "fallbacks", "errors"], rows), ""]
     md += ["Latency in seconds, p50 / p95 (graded turn):", "",
@@ -257,6 +265,12 @@ def _md_answers(report: Report) -> list[str]:
                [t, str(report.answers[backends[0]].by_type[t].n),
                 *(_f(report.answers[b].by_type[t].accuracy) if t in report.answers[b].by_type else "–" for b in backends)]
                for t in ITEM_TYPES if t in report.answers[backends[0]].by_type]), ""]
+    lists = [(b, g.by_type["list"]) for b, g in report.answers.items() if "list" in g.by_type]
+    if lists:
+        md += ["List questions (\"which paragraphs ...\"): recall and precision of the paragraphs named, against gold:",
+               "", _table(["backend", "n", "list recall", "list precision", "accuracy"],
+                          [[b, str(a.n), _f(a.citation_recall), _f(a.citation_precision), _f(a.accuracy)]
+                           for b, a in lists]), ""]
     md += ["### By question language", "",
            _table(["lang", "n", *(f"{b} accuracy / language match" for b in backends)], [
                [lang, str(report.answers[backends[0]].by_lang[lang].n),
@@ -266,7 +280,8 @@ def _md_answers(report: Report) -> list[str]:
     md += ["Accuracy counts an answerable item right when the answer is not a refusal and contains one "
            "alternative of every must-group (case-insensitive), and an unanswerable item right when it is "
            "refused. Citation P/R compare cited unit ids with gold ids (precision over answers that cite "
-           "something). Language match uses the answer's own words, quotations of the French text removed.", ""]
+           "something). \"Right among given\" is accuracy over the answers not declined (an answered unanswerable "
+           "item counts wrong); coverage is the share not declined. Language match uses the answer's own words, quotations of the French text removed.", ""]
     return md
 
 

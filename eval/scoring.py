@@ -106,6 +106,8 @@ class AnswerAggregate(BaseModel):
     n: int
     n_answerable: int
     accuracy: float | None  # share of items answered right (unanswerable: refused)
+    coverage: float | None = None  # share of items not declined
+    selective_accuracy: float | None = None  # right answers among those not declined (an answered unanswerable is wrong)
     correctness: float | None  # must-groups met, answerable items
     citation_precision: float | None  # answerable items that cite something
     citation_recall: float | None  # answerable items
@@ -273,10 +275,13 @@ def aggregate_answers(scores: Sequence[AnswerItemScore]) -> AnswerAggregate:
     citations = sum(len(s.cited) for s in scores)
     invalid = sum(len(s.invalid_citations) for s in scores)
     answered = [s for s in scores if s.error is None]
+    given = [s for s in scores if not s.refused]
     return AnswerAggregate(
         n=len(scores),
         n_answerable=len(answerable),
         accuracy=_share(s.correct for s in scores),
+        coverage=_share(not s.refused for s in scores),
+        selective_accuracy=_share(s.correct for s in given),
         correctness=_share(s.correct for s in answerable),
         citation_precision=mean(s.citation_precision for s in answerable),
         citation_recall=mean(s.citation_recall for s in answerable),

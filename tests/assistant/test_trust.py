@@ -70,6 +70,18 @@ def test_a_paragraphs_reference_is_answered_from_its_footnote(make_assistant, do
     assert not reader.written and not reader.judged  # code answers it: nothing for the model to get wrong
 
 
+def test_where_to_find_a_document_a_paragraph_names_is_answered_from_its_footnote(make_assistant,
+                                                                                 document: Document) -> None:
+    # No paragraph is named: the judge finds the paragraph that mentions the document, and its footnote answers.
+    paragraph = next(u for u in document.units if u.kind != "footnote" and "25/1" in u.text and u.footnotes)
+    note = document.get(paragraph.footnotes[0])
+    reader = ScriptedReader("It was adopted by the Commission.", scores={paragraph.id: 0.95})
+    answer = make_assistant(reader=reader).ask(
+        "Où trouver la résolution 25/1 de la Commission pour la prévention du crime et la justice pénale ?")
+    assert not answer.refused and ids(answer.citations)[:2] == [paragraph.id, note.id]
+    assert (note.source or note.text).rstrip(".") in answer.text and not reader.written
+
+
 def test_an_ibid_footnote_is_resolved(make_assistant, document: Document) -> None:
     ibid = next(u for u in document.units if u.kind == "footnote" and u.text.startswith("Ibid"))
     paragraph = document.referring_to(ibid.id)[0]

@@ -41,6 +41,8 @@ def test_answer_scores(tiny_items: list[EvalItem], tiny_predictions: list, docum
     # right: t-1 (must met), t-3 (refused, unanswerable); wrong: t-2 (refused), t-4 (lacks "sensibilisation")
     assert o.accuracy == 0.5
     assert o.correctness == pytest.approx(1 / 3)
+    # given (not declined): t-1 right, t-4 wrong; t-2 and t-3 were declined
+    assert (o.coverage, o.selective_accuracy) == (0.5, 0.5)
     # precision over answers that cite: t-1 1/2, t-4 1/1; recall over answerable: 1, 0, 1
     assert o.citation_precision == pytest.approx(0.75)
     assert o.citation_recall == pytest.approx(2 / 3)
