@@ -35,7 +35,7 @@ from .language import warm_up
 from .policy import WRITTEN
 from .reader import Reader
 from .reading import ReadingStage, passage
-from .select import decide, select
+from .select import correcting, decide, select
 from .state import QuestionState, finish
 from .types import Answer, Answerer, Sources, Turn
 from .understand import MAX_QUESTION_CHARS, QuestionTooLongError, clean_question, understand
@@ -218,6 +218,7 @@ class Assistant(Answerer):
                     return  # a refusal, "the text does not give that date", a footnote's reference: written in code
                 state.not_said = reading.premise_unsupported(state)
                 if state.not_said:
+                    correcting(state)
                     state.restart = True
                     yield ui_text(state.lang).not_said + " "
                 check = SentenceCheck(state, self.scorer, self.answer_settings,

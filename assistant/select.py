@@ -18,6 +18,7 @@ from resolution_qa.vectorstore.links import related
 from resolution_qa.vectorstore.types import RetrievalResult
 
 from . import evidence
+from .glossary import ACRONYMS
 from .policy import JUDGED, JUDGED_LIST, Decision
 from .policy import decide as judge_decision
 from .state import QuestionState
@@ -36,7 +37,7 @@ DETAILS = frozenset(evidence.KINDS) - {evidence.PARAGRAPHS, evidence.REFERENCE}
 #: A question naming things the resolution never mentions is declined unless the judge is at least this sure that a
 #: passage answers it (foreign_terms flags 5 of 90 answerable French dev questions, on synonyms the text does not use).
 FOREIGN_TRUST = 0.9
-#: Foreign names or words a question must hold to be declined for them.
+#: Foreign words a question must hold to be declined for them; one name (a capital letter, a year) is enough.
 FOREIGN_TERMS = 2
 #: Most units an extractive list answer quotes.
 LISTED_QUOTED = 8
@@ -97,7 +98,7 @@ def decide(state: QuestionState, scores: Sequence[float], settings: AnswerSettin
     decision = judge_decision(list(scores), dense, listing=state.listing, settings=settings)
     covered = max((d or 0.0 for d in dense), default=0.0) >= settings.refusal_threshold
     if decision.declined and covered and state.presupposes:
-        decision = Decision(decision.answerable, (max(range(len(scores)), key=lambda i: scores[i]),))
+        decision = Decision(decision.answerable, (0,))  # what the text says instead: see `correcting`
     if _foreign(state) and not state.listing and max(scores, default=0.0) < FOREIGN_TRUST:
         decision = Decision(decision.answerable, ())  # it asks about something the text never names
     state.kept = [candidates[i] for i in decision.kept]
@@ -113,6 +114,14 @@ def decide(state: QuestionState, scores: Sequence[float], settings: AnswerSettin
     state.missing = _missing(state, state.kept[:1])
 
 
+def correcting(state: QuestionState) -> None:
+    """The question's premise is not what the text says: the answer corrects it with the passage retrieval ranks
+    first, not the judge's best (the judge asks "does it answer?", and nothing answers a false premise: on the dev
+    split's four corrected premises, retrieval's first was a gold paragraph three times, the judge's best never)."""
+    if state.candidates:
+        state.kept = state.candidates[:1]
+
+
 # --- what the question says -----------------------------------------------------------------------------------
 
 
@@ -123,13 +132,19 @@ def _understood(state: QuestionState, vocabulary: evidence.Vocabulary | None) ->
     state.presupposes = evidence.presupposes(asked)
     state.asks = frozenset(evidence.asked_for(asked) & DETAILS)
     if vocabulary is not None and not state.named and state.supported:  # words of another language say nothing
-        state.foreign = tuple(evidence.foreign_terms(asked, vocabulary))
+        spelt = {a for short, _, _ in ACRONYMS for a in short}  # "OIT": understand wrote the name out beside it
+        state.foreign = tuple(t for t in evidence.foreign_terms(asked, vocabulary) if t not in spelt)
 
 
 def _foreign(state: QuestionState) -> bool:
-    """The question names things the resolution never mentions: two or more (one alone is too often a synonym or an
-    acronym the text spells out: "réseaux", "OIT" declined two answerable dev questions)."""
-    return len(state.foreign) >= FOREIGN_TERMS and not state.named
+    """The question names things the resolution never mentions: a name or a year ("Brésil", "2022"), or two words
+    or more (one word alone is too often a synonym: "réseaux" declined an answerable dev question). A question that
+    takes something false for granted uses words the text lacks because its premise is false ("l'expulsion
+    immédiate des victimes en situation irrégulière"): only a name declines it; its premise is corrected instead."""
+    if state.named:
+        return False
+    names = [t for t in state.foreign if t[:1].isupper() or t.isdigit()]
+    return bool(names) or (len(state.foreign) >= FOREIGN_TERMS and not state.presupposes)
 
 
 def _missing(state: QuestionState, units: Sequence[Unit]) -> str | None:

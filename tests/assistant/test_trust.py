@@ -49,6 +49,31 @@ def test_a_judge_sure_of_a_passage_overrides_a_word_the_text_does_not_use(make_a
     assert not answer.refused and answer.citations
 
 
+@pytest.mark.parametrize("reads", [False, True], ids=["extractive", "llm"])
+def test_one_name_the_resolution_never_uses_is_enough_to_decline(make_assistant, reads: bool) -> None:
+    assistant = make_assistant("Victims are protected.", default=0.6, first=0.6) if reads else make_assistant()
+    answer = assistant.ask("Que dit la résolution sur la traite des femmes au Pérou ?")
+    assert answer.refused, answer.text
+
+
+def test_a_false_premise_in_words_the_text_lacks_is_corrected_not_declined(make_assistant) -> None:
+    # two words the text never uses ("sans-papiers", "rapatriement forcé" are not its words): that is the premise
+    question = "Pourquoi la résolution impose-t-elle l'expulsion immédiate des victimes clandestines ?"
+    answer = make_assistant("Les victimes sont protégées.", default=0.2, first=0.2, premise=0.1).ask(question)
+    assert not answer.refused and answer.text.startswith(ui_text("fr").not_said), answer.text
+
+
+def test_a_false_premise_is_corrected_with_the_passage_retrieval_ranks_first(make_assistant) -> None:
+    # the judge's best answers "does it answer?", which nothing does for a false premise
+    question = "Why does the resolution want victims punished for the acts they were compelled to commit?"
+    found = [h.unit.id for h in make_assistant().prepare(question).result.found if h.unit.kind != "footnote"]
+    top, second = found[:2]
+    answer = make_assistant("Victims are protected.", scores={second: 0.95}, premise=0.1).ask(question)
+    assert answer.text.startswith(ui_text("en").not_said) and [c.id for c in answer.citations] == [top]
+    believed = make_assistant("Victims are protected.", scores={second: 0.95}, premise=0.9).ask(question)
+    assert [c.id for c in believed.citations] == [second]  # a premise the passage supports: the judge's best
+
+
 def test_a_bare_footnote_is_not_evidence_for_an_ordinary_question(make_assistant, document: Document) -> None:
     reader = ScriptedReader("Governments to protect victims.", scores={"OP27": 0.9})
     make_assistant(reader=reader).ask("What does the resolution say about protecting victims from prosecution?")
