@@ -211,6 +211,29 @@ def asks_for_a_list(question: str) -> bool:
     return bool(_LIST.search(fold(question)))
 
 
+# The resolution's own record: its title, number, adoption (date, meeting, session), agenda item, committee.
+_ITSELF_WHAT = (r"(?:titre|intitule|title|adoptee?s?\b|adopted|(?<!to )adopt\b|session|seance pleniere|plenary|ordre du jour|agenda item"
+                r"|commission\b|committee|cote|symbol|numero)")
+_ITSELF_SUBJECT = r"(?:\bresolution\b|\btexte?\b|\bdocument\b|\bit\b|\bthis\b|\bce\b|\belle\b|\bown\b)"
+_ITSELF = re.compile(rf"{_ITSELF_SUBJECT}.{{0,60}}\b{_ITSELF_WHAT}|\b{_ITSELF_WHAT}.{{0,60}}{_ITSELF_SUBJECT}")
+# Other documents and bodies a question may ask the same of ("adopted by the Commission at its 25th session").
+_OTHER_DOCUMENT = re.compile(r"\b(?:conventions?|protocol\w*|declaration|plan d'action|plan of action|statut|statute"
+                             r"|secretary-general|secretaire general|commission (?:on|de|pour|sur|for)|conclusions|numero de vente"
+                             r"|sales number|notes?|footnotes?"
+                             r"|\d+/\d+)\b")
+
+
+def asks_about_the_resolution_itself(question: str, own: Iterable[str] = ()) -> bool:
+    """The question asks for the resolution's own record (its title, number, date, meeting, session, agenda item,
+    committee), which only its header gives ("What is the resolution's title?" was answered from par. 4's "title").
+    `own`: the resolution's symbols ("A/RES/75/158"), whose number in the question names it, not another."""
+    folded = fold(question)
+    for symbol in own:
+        number = fold(symbol).removeprefix("a/res/")
+        folded = re.sub(rf"\b(?:a/res/)?{re.escape(number)}\b", "this", folded)
+    return bool(_ITSELF.search(folded)) and not _OTHER_DOCUMENT.search(folded)
+
+
 def asks_about_references(question: str) -> bool:
     """The question is about a footnote, a symbol, a volume or a source: only then is a footnote-only passage evidence."""
     return bool(_ASKS[REFERENCE].search(fold(question)))

@@ -15,7 +15,7 @@ from resolution_qa.core.settings import AnswerSettings
 from resolution_qa.core.strings import fold
 from resolution_qa.ingest.units import Document, Unit
 from resolution_qa.vectorstore.links import related
-from resolution_qa.vectorstore.types import RetrievalResult
+from resolution_qa.vectorstore.types import Hit, RetrievalResult
 
 from . import evidence
 from .glossary import ACRONYMS
@@ -58,6 +58,9 @@ def select(
     result = state.result
     assert result is not None
     _understood(state, vocabulary)
+    if not state.named and evidence.asks_about_the_resolution_itself(state.asked, own=[d.symbol for d in documents]):
+        result = state.result = _header_named(result, documents, state)
+        state.named = frozenset(h.unit.id for h in result.named)
     state.context = _context(result, documents, footnotes=state.about_references)
     state.quoted = _quoted(result, state.context, footnotes=state.about_references)
     state.closest = [h.unit for h in result.found][:SUGGESTIONS]
@@ -112,6 +115,20 @@ def decide(state: QuestionState, scores: Sequence[float], settings: AnswerSettin
         state.footnoted = [best]
         return
     state.missing = _missing(state, state.kept[:1])
+
+
+def _header_named(result: RetrievalResult, documents: Sequence[Document], state: QuestionState) -> RetrievalResult:
+    """The result with the header of the resolution asked about first, as if the question named it (its title,
+    date, session, agenda item and committee are there only): the resolution in scope, else the best ranked one's."""
+    scope = [d for d in documents if d.symbol in state.docs] if state.docs else list(documents)
+    if len(scope) > 1:
+        best = next((h.unit.doc for h in result.found), None)
+        scope = [d for d in scope if d.symbol == best]
+    header = scope[0].get("header") if scope else None
+    if header is None:
+        return result
+    hits = [Hit(unit=header, score=1.0, via="reference"), *(h for h in result.hits if h.unit.key != header.key)]
+    return result.model_copy(update={"hits": tuple(hits)})
 
 
 def correcting(state: QuestionState) -> None:

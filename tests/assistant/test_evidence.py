@@ -261,3 +261,16 @@ def test_signals_hold_their_measured_floors_on_the_dev_splits(document: Document
             assert all(any(holds(text[g], k) for g in item.gold) for k in kinds), item.id
     answerable = [i for i in items if i.answerable and not _premise(i)]
     assert sum(bool(foreign_terms(i.question, vocabulary)) for i in answerable) <= 6
+
+
+@pytest.mark.parametrize(("question", "itself"), [
+    ("When did the General Assembly adopt this resolution?", True),
+    ("Quel est l'intitulé exact de la résolution A/RES/75/158 ?", True),
+    ("Sous quel point de l'ordre du jour ce texte a-t-il été examiné ?", True),
+    ("Which committee's report is it based on?", True),
+    ("What does it ask the private sector to adopt?", False),
+    ("At which session did the Commission on Crime Prevention adopt resolution 25/1?", False),
+    ("Quel numéro de vente la note donne-t-elle pour le rapport ?", False),
+])
+def test_a_question_about_the_resolutions_own_record(question: str, itself: bool) -> None:
+    assert evidence.asks_about_the_resolution_itself(question, own=["A/RES/75/158"]) is itself

@@ -115,6 +115,13 @@ def test_an_ibid_footnote_is_resolved(make_assistant, document: Document) -> Non
         ".") in answer.text
 
 
+@pytest.mark.parametrize("reads", [False, True], ids=["extractive", "llm"])
+def test_the_resolutions_own_title_is_answered_from_its_header(make_assistant, reads: bool) -> None:
+    reader = ScriptedReader("Trafficking in women and girls.", scores={"PP4": 0.95})
+    answer = (make_assistant(reader=reader) if reads else make_assistant()).ask("What is this resolution's title?")
+    assert not answer.refused and ids(answer.citations)[0] == "header", answer.text
+
+
 # --- lists over every unit ---------------------------------------------------------------------------------------
 
 
