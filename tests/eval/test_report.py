@@ -25,6 +25,9 @@ def test_report_files(tmp_path: Path, tiny_items: list[EvalItem], tiny_predictio
 
     md = paths["md"].read_text()
     assert "| ours | 3 | 0.333 | 0.556 | 0.667 |" in md
+    # accuracy, right among the answers given, coverage (t-1 right and t-4 wrong given; t-2, t-3 declined)
+    assert "| extractive | 4 | 0.500 | 0.500 | 0.500 |" in md
+    assert "List questions" in md and "list recall" in md
     assert "## Failed items (2)" in md and "**t-4**" in md and "invented reference" in md
     assert "At the configured threshold 0.40: refusal recall 1.000, false-refusal rate 0.333" in md
     for name in ("recall_at_k", "recall_by_type", "correctness_by_type", "latency", "refusal_tradeoff"):
