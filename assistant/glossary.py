@@ -226,6 +226,9 @@ ACRONYMS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("CRC",), "Convention relative aux droits de l'enfant", "Convention on the Rights of the Child"),
 )
 
+#: Every short form above: a question's "OIT" is spelt out, so it is not a name the text never uses.
+ACRONYM_FORMS = frozenset(a for short, _, _ in ACRONYMS for a in short)
+
 
 @cache
 def _acronym_patterns() -> tuple[tuple[re.Pattern[str], str, str], ...]:
@@ -240,6 +243,5 @@ def spell_out(question: str, lang: str) -> str:
         name = fr if lang == "fr" else en
         if name.casefold() in question.casefold():
             continue
-        question = pattern.sub(lambda m, name=name: f"{m.group()} ({name})" if m.group() != name else name, question,
-                               count=1)
+        question = pattern.sub(lambda m, name=name: f"{m.group()} ({name})", question, count=1)
     return question

@@ -18,7 +18,7 @@ from resolution_qa.vectorstore.links import related
 from resolution_qa.vectorstore.types import Hit, RetrievalResult
 
 from . import evidence
-from .glossary import ACRONYMS
+from .glossary import ACRONYM_FORMS
 from .policy import JUDGED, JUDGED_LIST, Decision
 from .policy import decide as judge_decision
 from .state import QuestionState
@@ -149,8 +149,7 @@ def _understood(state: QuestionState, vocabulary: evidence.Vocabulary | None) ->
     state.presupposes = evidence.presupposes(asked)
     state.asks = frozenset(evidence.asked_for(asked) & DETAILS)
     if vocabulary is not None and not state.named and state.supported:  # words of another language say nothing
-        spelt = {a for short, _, _ in ACRONYMS for a in short}  # "OIT": understand wrote the name out beside it
-        state.foreign = tuple(t for t in evidence.foreign_terms(asked, vocabulary) if t not in spelt)
+        state.foreign = tuple(t for t in evidence.foreign_terms(asked, vocabulary) if t not in ACRONYM_FORMS)
 
 
 def _foreign(state: QuestionState) -> bool:
